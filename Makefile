@@ -1,0 +1,34 @@
+# The two commands a newcomer needs:  make demo   and   make test
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SHARED ?= ../shared/data
+
+.PHONY: setup demo test bench train clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+demo: setup
+	@echo "== a wire story (HTML with page junk) vs a rewrite (text with scraper debris) =="
+	$(VENV)/bin/samestory compare examples/wire_storm.html examples/rewrite_storm.txt
+	@echo; echo "== the same story in German (JSON record), as JSON =="
+	$(VENV)/bin/samestory compare examples/wire_storm.html examples/translation_storm_de.json --json | $(PY) -c "import json,sys; r=json.load(sys.stdin); print({k: r[k] for k in ('overall','same_story','languages')}, r['dimensions'])"
+	@echo; echo "== an unrelated story =="
+	$(VENV)/bin/samestory compare examples/rewrite_storm.txt examples/unrelated_budget.txt
+
+test: setup
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) bench/semeval_bench.py $(SHARED)/semeval22/dev.csv
+
+train: setup
+	$(VENV)/bin/samestory train $(SHARED)/semeval22/dev.csv --out src/samestory/models/scorer-v1.json.gz
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

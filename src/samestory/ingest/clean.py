@@ -1,0 +1,210 @@
+"""Turn a raw record into a clean ``Article``.
+
+A plain pipeline of functions with settings passed in (trafilatura's style):
+HTML goes through trafilatura; every text goes through ftfy (mojibake), then a
+line filter drops scraper debris (comment forms, share widgets, icon-font words,
+"[embedded content]") and rejoins lines that a scraper broke mid-word. Every line
+dropped is kept in the ``CleaningReport`` so the evidence can show it.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import ftfy
+
+from samestory.types import Article, CleaningReport, InputError
+
+
+@dataclass(frozen=True)
+class CleanSettings:
+    max_chars: int = 200_000  # longer bodies are cut here; the report says so
+    min_chars: int = 20
+
+
+# Lines that are debris wherever they appear (case-insensitive, whole line).
+_DEBRIS_LINE = re.compile(
+    r"""^(?:
+      \[\s*(?:embedded\ content|video|audio|image|photo|gallery|advertisement|ad)\s*\]
+    | leave\ a\ (?:reply|comment)(?:\ cancel\ reply)?
+    | (?:\d+\ )?comments?
+    | fill\ in\ your\ details\ below.*
+    | you\ are\ commenting\ using\ your\ .*
+    | connecting\ to\ %s
+    | %d\ bloggers\ like\ this:?
+    | (?:wordpress\.com|google|twitter|facebook)\ (?:logo|photo|picture)
+    | log\ out\ /?\s*change\ \)?
+    | (?:share|like)\ this:?
+    | click\ to\ (?:share|print|email).*
+    | (?:related|advertisement|anzeige|publicidad|werbung|reklama|publicité|pubblicità)(?:\ (?:posts|articles|stories))?:?
+    | (?:read|see)\ (?:more|also)(?:\ :.*)?
+    | (?:subscribe|sign\ up)(?:\ to|\ for)?\ (?:our\ )?(?:newsletter|now|today).*
+    | (?:accept|reject)\ (?:all\ )?cookies.*
+    | we\ use\ cookies.*
+    | (?:all\ rights\ reserved|copyright\ ©?.*|©.*)
+    | (?:follow\ us|share\ on|tweet|pin\ it|whatsapp|e-?mail|print)(?:\ on\ \w+)?
+    | (?:skip\ to\ (?:main\ )?content|toggle\ navigation|menu|search|close)
+    | loading\.{0,3}
+    )$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# Words that icon fonts render as text when a scraper strips the glyphs.
+_ICON_WORDS = frozenset(
+    "search previous next tag category expand menu location phone mail time cart "
+    "zoom edit close arrow left right up down chevron home user play pause share "
+    "facebook twitter instagram youtube linkedin whatsapp email print rss".split()
+)
+_SENTENCE_END = re.compile(r"[.!?。！？؟…\"”»)]\s*$")
+
+
+def _is_icon_line(line: str) -> bool:
+    words = line.lower().split()
+    return len(words) >= 3 and sum(w in _ICON_WORDS for w in words) / len(words) >= 0.8
+
+
+def _rejoin_broken_lines(lines: list[str]) -> list[str]:
+    """Join "Grushko s" + "aid." back together: a line that starts in lower case
+    right after a line that did not end a sentence continues it."""
+    out: list[str] = []
+    for line in lines:
+        if out and out[-1] and line and line[0].islower() and not _SENTENCE_END.search(out[-1]):
+            glue = "" if len(out[-1].split()[-1]) <= 2 and len(line.split()[0]) <= 4 else " "
+            out[-1] = out[-1] + glue + line
+        else:
+            out.append(line)
+    return out
+
+
+def _is_trailing_debris(line: str) -> bool:
+    """Short, unpunctuated lines after the article's last real paragraph are
+    widgets, bylines-for-other-stories and the like, not content."""
+    return len(line.split()) <= 8 and not _SENTENCE_END.search(line)
+
+
+def strip_debris(text: str) -> tuple[str, list[str]]:
+    """Drop debris lines; return the cleaned text and what was dropped."""
+    removed: list[str] = []
+    kept: list[str] = []
+    for raw in text.splitlines():
+        line = re.sub(r"[ \t\u00a0]+", " ", raw).strip()
+        if not line:
+            kept.append("")
+            continue
+        if _DEBRIS_LINE.match(line) or _is_icon_line(line):
+            removed.append(line)
+            continue
+        kept.append(line)
+    kept = _rejoin_broken_lines(kept)
+    # Trailing block: everything after the last line that reads like prose.
+    last_prose = max((i for i, l in enumerate(kept) if len(l.split()) > 8), default=-1)
+    if last_prose >= 0:
+        tail = kept[last_prose + 1:]
+        removed.extend(l for l in tail if l and _is_trailing_debris(l))
+        kept = kept[: last_prose + 1] + [l for l in tail if l and not _is_trailing_debris(l)]
+    cleaned = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
+    return cleaned, removed
+
+
+def _split_title(text: str) -> tuple[str, str]:
+    """A first line that is short and is followed by more text is a headline."""
+    first, _, rest = text.partition("\n")
+    first = first.strip()
+    if rest.strip() and 3 <= len(first) <= 200 and not first.endswith((".", ":")):
+        return first, rest.strip()
+    return "", text
+
+
+def _visible_lines(html: str) -> list[str]:
+    """The text a browser would show, line by line (scripts and styles dropped)."""
+    import lxml.html
+
+    try:
+        tree = lxml.html.fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return []
+    for bad in tree.xpath("//script|//style|//noscript|//template|//head"):
+        bad.drop_tree()
+    lines = (" ".join(t.split()) for t in tree.itertext())
+    return [l for l in lines if l]
+
+
+def extract_html(html: str) -> tuple[str, str, str | None, list[str]]:
+    """Main text, title, date and the visible lines left out, via trafilatura."""
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(
+        html, with_metadata=True, include_comments=False, include_tables=False,
+        favor_precision=True,
+    )
+    if doc is None or not (doc.text or "").strip():
+        raise InputError("HTML has no article text that trafilatura could extract")
+    text = doc.text
+    title = (doc.title or "").strip()
+    if title and text.startswith(title):
+        text = text[len(title):].lstrip()
+    kept = " ".join(f"{title} {text}".split())
+    dropped = [l for l in dict.fromkeys(_visible_lines(html)) if l not in kept]
+    return text, title, doc.date, dropped
+
+
+def _field(record: Mapping[str, Any], name: str) -> str | None:
+    value = record.get(name)
+    if value is None or (isinstance(value, float) and value != value):  # NaN from CSV
+        return None
+    return str(value)
+
+
+def clean_record(record: Mapping[str, Any], settings: CleanSettings = CleanSettings()) -> Article:
+    """Record (``text`` or ``html``, optional ``title``, ``date``, ``url``, ``lang``,
+    ``id``) to ``Article``. Raises ``InputError`` with a one-line reason."""
+    html, text = _field(record, "html"), _field(record, "text")
+    title = (_field(record, "title") or "").strip()
+    date = _field(record, "date")
+    source_format = str(record.get("_format") or ("html" if html else "text"))
+    if html is not None and html.strip():
+        raw = html
+        body, html_title, html_date, html_dropped = extract_html(html)
+        title = title or html_title
+        date = date or html_date
+    elif text is not None:
+        raw = body = text
+        html_dropped = []
+    else:
+        raise InputError("record has neither 'text' nor 'html'")
+
+    truncated = int(record.get("_truncated_bytes") or 0)
+    if len(body) > settings.max_chars:  # cut first: repair and filtering cost grows with length
+        truncated += len(body[settings.max_chars:].encode())
+        body = body[: settings.max_chars]
+    fixed, steps = ftfy.fix_and_explain(body)
+    encoding_fixed = any(action in ("encode", "decode", "transcode") for action, _ in steps or ())
+    if title:
+        title = ftfy.fix_text(title)
+    cleaned, removed = strip_debris(fixed)
+    removed = html_dropped + removed
+    if not title:
+        title, cleaned = _split_title(cleaned)
+    elif cleaned.startswith(title):
+        cleaned = cleaned[len(title):].lstrip()
+    if len((title + cleaned).strip()) < settings.min_chars:
+        raise InputError("no article text left after cleaning (empty or only debris)")
+    lang = _field(record, "lang")
+    return Article(
+        text=cleaned,
+        title=title,
+        date=date,
+        url=_field(record, "url"),
+        lang=lang.lower() if lang else "und",
+        lang_confidence=1.0 if lang else 0.0,
+        id=_field(record, "id"),
+        cleaning=CleaningReport(
+            removed=tuple(removed),
+            chars_in=len(raw),
+            chars_out=len(title) + len(cleaned),
+            encoding_fixed=encoding_fixed,
+            truncated_bytes=truncated,
+            source_format=source_format,
+        ),
+    )

@@ -1,0 +1,1 @@
+"""Trained artifacts shipped with the package (see training/README.md)."""

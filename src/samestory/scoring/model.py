@@ -1,0 +1,116 @@
+"""The learned scorer: pair features to the seven SemEval dimensions.
+
+One LightGBM regressor per dimension, scikit-learn conventions (parameters in
+the constructor, ``fit``/``predict``, no global state). Overall is stacked on the
+six others' out-of-fold predictions, the way annotators judged it (they scored
+Geography, Entities, Time and Narrative first and Overall from them).
+
+The artifact is one gzip'd JSON file: feature names, encoder name, LightGBM
+boosters as text, and the training summary, so it loads offline with no pickle.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from samestory.types import DIMENSIONS
+
+DEFAULT_MODEL = "scorer-v1.json.gz"
+_BASE = tuple(d for d in DIMENSIONS if d != "overall")
+
+
+@dataclass
+class PairScorer:
+    # Small, strongly regularised trees: ~1,300 training pairs (chosen by grouped CV,
+    # see training/LOG.md).
+    n_estimators: int = 1000
+    learning_rate: float = 0.01
+    num_leaves: int = 7
+    min_child_samples: int = 30
+    subsample: float = 0.8
+    colsample_bytree: float = 0.7
+    reg_lambda: float = 1.0
+    stack_folds: int = 5
+    random_state: int = 0
+    feature_names: list[str] = field(default_factory=list)
+    encoder: str = ""
+    summary: dict[str, Any] = field(default_factory=dict)
+    boosters_: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def _regressor(self):
+        import lightgbm as lgb
+
+        return lgb.LGBMRegressor(
+            n_estimators=self.n_estimators, learning_rate=self.learning_rate,
+            num_leaves=self.num_leaves, min_child_samples=self.min_child_samples,
+            subsample=self.subsample, subsample_freq=1, colsample_bytree=self.colsample_bytree,
+            reg_lambda=self.reg_lambda, random_state=self.random_state, n_jobs=2, verbose=-1,
+        )
+
+    def fit(self, X: np.ndarray, Y: np.ndarray, groups: np.ndarray | None = None) -> "PairScorer":
+        """``Y``: (n, 7) gold scores in ``DIMENSIONS`` order."""
+        from sklearn.model_selection import GroupKFold, KFold
+
+        X = np.asarray(X, np.float32)
+        Y = np.asarray(Y, np.float32)
+        base_idx = [DIMENSIONS.index(d) for d in _BASE]
+        oof = np.zeros((len(X), len(_BASE)), np.float32)
+        splitter = GroupKFold(self.stack_folds) if groups is not None else KFold(
+            self.stack_folds, shuffle=True, random_state=self.random_state)
+        for tr, te in splitter.split(X, groups=groups):
+            for k, j in enumerate(base_idx):
+                oof[te, k] = self._regressor().fit(X[tr], Y[tr, j]).predict(X[te])
+        self.boosters_ = {}
+        for k, j in enumerate(base_idx):
+            self.boosters_[_BASE[k]] = self._regressor().fit(X, Y[:, j]).booster_
+        overall = self._regressor().fit(np.hstack([X, oof]), Y[:, DIMENSIONS.index("overall")])
+        self.boosters_["overall"] = overall.booster_
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """(n, 7) scores in ``DIMENSIONS`` order, clipped to the task's 1-4 scale."""
+        X = np.asarray(X, np.float32)
+        if X.ndim == 1:
+            X = X[None, :]
+        base = np.column_stack([self.boosters_[d].predict(X) for d in _BASE])
+        overall = self.boosters_["overall"].predict(np.hstack([X, base]))
+        out = np.zeros((len(X), len(DIMENSIONS)), np.float32)
+        for k, d in enumerate(_BASE):
+            out[:, DIMENSIONS.index(d)] = base[:, k]
+        out[:, DIMENSIONS.index("overall")] = overall
+        return np.clip(out, 1.0, 4.0)
+
+    def save(self, path: str | Path) -> None:
+        params = {k: getattr(self, k) for k in ("n_estimators", "learning_rate", "num_leaves",
+                  "min_child_samples", "subsample", "colsample_bytree", "reg_lambda",
+                  "stack_folds", "random_state")}
+        doc = {"format": "samestory-scorer/1", "params": params, "feature_names": self.feature_names,
+               "encoder": self.encoder, "summary": self.summary,
+               "boosters": {d: b.model_to_string() for d, b in self.boosters_.items()}}
+        with gzip.open(path, "wt", encoding="utf-8") as fh:
+            json.dump(doc, fh)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> "PairScorer":
+        """The shipped model by default; a path to load another."""
+        import lightgbm as lgb
+
+        if path is None:
+            ref = resources.files("samestory.models") / DEFAULT_MODEL
+            with ref.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as fh:
+                doc = json.load(fh)
+        else:
+            with gzip.open(path, "rt", encoding="utf-8") as fh:
+                doc = json.load(fh)
+        if doc.get("format") != "samestory-scorer/1":
+            raise ValueError(f"{path}: not a samestory scorer file")
+        scorer = cls(**doc["params"], feature_names=doc["feature_names"], encoder=doc["encoder"],
+                     summary=doc.get("summary", {}))
+        scorer.boosters_ = {d: lgb.Booster(model_str=s) for d, s in doc["boosters"].items()}
+        return scorer

@@ -1,0 +1,125 @@
+"""The nouns every interface shares: CLI, Python API and (later) the HTTP service
+all speak in these classes, so they all say the same thing.
+
+Data flows one way: a raw record becomes an ``Article`` (ingest), an ``Article``
+gains ``TextUnits`` (text), pairs of them give ``Signals`` (signals), signals give a
+``PairScore`` with its ``Evidence`` (scoring).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+#: SemEval-2022 Task 8 dimensions, in the task's column order.
+DIMENSIONS: tuple[str, ...] = (
+    "geography", "entities", "time", "narrative", "overall", "style", "tone",
+)
+#: The same names as the task's CSV spells them.
+CSV_COLUMNS: dict[str, str] = {d: d.capitalize() for d in DIMENSIONS}
+
+
+class InputError(ValueError):
+    """A record that cannot become an article; the message says why, in one line."""
+
+
+@dataclass(frozen=True)
+class CleaningReport:
+    """What cleaning did, so a user can see that junk did not count as content."""
+
+    removed: tuple[str, ...] = ()
+    chars_in: int = 0
+    chars_out: int = 0
+    encoding_fixed: bool = False
+    truncated_bytes: int = 0
+    source_format: str = "text"
+
+    @property
+    def chars_removed(self) -> int:
+        return max(0, self.chars_in - self.chars_out)
+
+
+@dataclass(frozen=True)
+class Article:
+    """A cleaned news article: what every later stage reads."""
+
+    text: str
+    title: str = ""
+    date: str | None = None
+    url: str | None = None
+    lang: str = "und"
+    lang_confidence: float = 0.0
+    id: str | None = None
+    cleaning: CleaningReport = field(default_factory=CleaningReport)
+
+    @property
+    def full_text(self) -> str:
+        """Title and body, as a reader sees them."""
+        if self.title and not self.text.startswith(self.title):
+            return f"{self.title}\n\n{self.text}"
+        return self.text
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A named thing an article mentions: person, organisation, place or other."""
+
+    text: str
+    kind: str
+    key: str
+    country: str | None = None
+
+
+@dataclass(frozen=True)
+class AlignedPassage:
+    a: str
+    b: str
+    similarity: float
+    a_index: int
+    b_index: int
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why the scores are what they are, in terms a reader can check."""
+
+    languages: tuple[str, str]
+    shared_entities: dict[str, list[str]]
+    only_a_entities: dict[str, list[str]]
+    only_b_entities: dict[str, list[str]]
+    countries: tuple[list[str], list[str]]
+    dates: tuple[list[str], list[str]]
+    numbers: tuple[list[str], list[str]]
+    aligned_passages: list[AlignedPassage]
+    copied_share: tuple[float, float]
+    cleaning: tuple[CleaningReport, CleaningReport]
+    flags: list[str]
+
+
+@dataclass(frozen=True)
+class PairScore:
+    """The answer to "same story, and how do they differ?" for one pair."""
+
+    dimensions: dict[str, float]
+    same_story: bool
+    confidence: float
+    evidence: Evidence
+    model: str
+
+    @property
+    def overall(self) -> float:
+        return self.dimensions["overall"]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape shared by ``compare --json`` and the HTTP API."""
+        ev = asdict(self.evidence)
+        for report in ev["cleaning"]:
+            report["chars_removed"] = max(0, report["chars_in"] - report["chars_out"])
+        return {
+            "overall": self.overall,
+            "dimensions": dict(self.dimensions),
+            "same_story": self.same_story,
+            "confidence": self.confidence,
+            "languages": list(self.evidence.languages),
+            "evidence": ev,
+            "model": self.model,
+        }
