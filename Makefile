@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SHARED ?= ../shared/data
 
-.PHONY: setup demo test bench train clean
+.PHONY: setup setup-browser demo test bench bench-scale bench-load train clean
 
 setup: $(VENV)/.installed
 
@@ -13,6 +13,13 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e ".[dev]"
 	touch $@
 
+# Debian's Chromium and its driver, for the web page's end-to-end test (as root, as on CI).
+setup-browser:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) >/dev/null; \
+	  else echo "note: install Debian's chromium and chromium-driver to run the browser test"; fi; fi
+
 demo: setup
 	@echo "== a wire story (HTML with page junk) vs a rewrite (text with scraper debris) =="
 	$(VENV)/bin/samestory compare examples/wire_storm.html examples/rewrite_storm.txt
@@ -21,11 +28,17 @@ demo: setup
 	@echo; echo "== an unrelated story =="
 	$(VENV)/bin/samestory compare examples/rewrite_storm.txt examples/unrelated_budget.txt
 
-test: setup
+test: setup setup-browser
 	$(PY) -m pytest -q
 
 bench: setup
 	$(PY) bench/semeval_bench.py $(SHARED)/semeval22/dev.csv
+
+bench-scale: setup
+	$(PY) bench/scale_bench.py $(SHARED)/uci_stories/dev.csv
+
+bench-load: setup
+	$(PY) bench/load_bench.py
 
 train: setup
 	$(VENV)/bin/samestory train $(SHARED)/semeval22/dev.csv --out src/samestory/models/scorer-v1.json.gz

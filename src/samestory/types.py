@@ -93,6 +93,8 @@ class Evidence:
     copied_share: tuple[float, float]
     cleaning: tuple[CleaningReport, CleaningReport]
     flags: list[str]
+    #: the passages the encoder read; aligned_passages point into these by index
+    passages: tuple[list[str], list[str]] = ((), ())
 
 
 @dataclass(frozen=True)
@@ -123,3 +125,58 @@ class PairScore:
             "evidence": ev,
             "model": self.model,
         }
+
+
+@dataclass(frozen=True)
+class StoryMember:
+    id: str
+    title: str
+    date: str | None
+    lang: str
+    url: str | None
+    duplicate_of: str | None = None
+    copied_share: float | None = None
+
+
+@dataclass(frozen=True)
+class Story:
+    """Articles that report one story, as the index grouped them."""
+
+    id: int
+    label: str
+    first_seen: str
+    last_seen: str
+    size: int
+    languages: list[str]
+    members: list[StoryMember] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class SimilarArticle:
+    id: str
+    title: str
+    story: int | None
+    similarity: float
+    date: str | None
+    lang: str
+    overall: float | None = None      # the pair scorer's Overall, when re-scored
+    same_story: bool | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class AddReport:
+    """What ``index add`` did with each input record, exactly once each."""
+
+    added: int
+    already_stored: int
+    errors: int
+    stories_created: int
+    stories_merged: int
+    seconds: float
+    outcomes: list[dict[str, Any]] = field(default_factory=list)

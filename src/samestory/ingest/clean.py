@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,6 +150,39 @@ def extract_html(html: str) -> tuple[str, str, str | None, list[str]]:
     return text, title, doc.date, dropped
 
 
+def normalise_date(value: str | None) -> str | None:
+    """Epoch seconds or milliseconds (aggregator feeds) become ISO 8601 UTC;
+    other strings are kept as given."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        number = float(value)
+    except ValueError:
+        return value or None
+    if number > 1e11:  # milliseconds
+        number /= 1000.0
+    return datetime.fromtimestamp(number, tz=timezone.utc).isoformat(timespec="seconds")
+
+
+def parse_timestamp(value: str | None) -> float | None:
+    """Seconds since the epoch for an ISO-ish date string, or None."""
+    if not value:
+        return None
+    from dateutil import parser
+
+    try:
+        parsed = parser.isoparse(value)
+    except ValueError:
+        try:
+            parsed = parser.parse(value, fuzzy=True)
+        except (ValueError, OverflowError):
+            return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.timestamp()
+
+
 def _field(record: Mapping[str, Any], name: str) -> str | None:
     value = record.get(name)
     if value is None or (isinstance(value, float) and value != value):  # NaN from CSV
@@ -161,15 +195,15 @@ def clean_record(record: Mapping[str, Any], settings: CleanSettings = CleanSetti
     ``id``) to ``Article``. Raises ``InputError`` with a one-line reason."""
     html, text = _field(record, "html"), _field(record, "text")
     title = (_field(record, "title") or "").strip()
-    date = _field(record, "date")
+    date = normalise_date(_field(record, "date"))
     source_format = str(record.get("_format") or ("html" if html else "text"))
     if html is not None and html.strip():
         raw = html
         body, html_title, html_date, html_dropped = extract_html(html)
         title = title or html_title
         date = date or html_date
-    elif text is not None:
-        raw = body = text
+    elif text is not None or title:
+        raw = body = text or ""  # a headline-only record (aggregator feeds) is an article too
         html_dropped = []
     else:
         raise InputError("record has neither 'text' nor 'html'")

@@ -62,4 +62,5 @@ def build_evidence(a: ArticleSignals, b: ArticleSignals, sim: np.ndarray, max_pa
         copied_share=(round(copy_ab, 4), round(copy_ba, 4)),
         cleaning=(a.article.cleaning, b.article.cleaning),
         flags=flags,
+        passages=(list(a.units.passages), list(b.units.passages)),
     )

@@ -1,0 +1,145 @@
+"""Many records from many inputs: JSONL, CSV/TSV, a folder of .txt/.html/.json
+files, and gzip of any of these.
+
+Every input record comes out exactly once, as an ``InputRecord`` that carries
+either a raw record or the reason it could not be read, with its source and line
+number, so a malformed line is reported and never stops the run.
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from samestory.ingest.read import MAX_BYTES, record_from_bytes
+from samestory.types import InputError
+
+_FILE_SUFFIXES = {".txt", ".html", ".htm", ".json"}
+csv.field_size_limit(sys.maxsize)
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Which CSV/JSONL fields hold what (JSONL records may also use the defaults)."""
+
+    text: str = "text"
+    title: str = "title"
+    html: str = "html"
+    date: str = "date"
+    url: str = "url"
+    id: str = "id"
+    lang: str = "lang"
+
+
+@dataclass(frozen=True)
+class InputRecord:
+    source: str
+    line: int                  # 1-based line (JSONL), row (CSV, header excluded) or 0 for a file
+    record: dict[str, Any] | None
+    error: str | None = None
+
+
+def _open_text(path: Path) -> io.TextIOBase:
+    raw = gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+    return io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
+
+
+def _kind(path: Path) -> str:
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    last = suffixes[-1] if suffixes else ""
+    return {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv"}.get(last, last)
+
+
+def _mapped(row: dict[str, Any], cols: Columns) -> dict[str, Any]:
+    out = {}
+    for field in ("text", "title", "html", "date", "url", "id", "lang"):
+        value = row.get(getattr(cols, field), row.get(field))
+        if value not in (None, ""):
+            out[field] = value
+    return out
+
+
+def _check(record: dict[str, Any]) -> str | None:
+    if not any(isinstance(record.get(k), str) and record[k].strip() for k in ("text", "html", "title")):
+        return "no text, html or title"
+    return None
+
+
+def _jsonl(path: Path, cols: Columns) -> Iterator[InputRecord]:
+    with _open_text(path) as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield InputRecord(str(path), n, None, f"invalid JSON: {exc.msg}")
+                continue
+            if not isinstance(obj, dict):
+                yield InputRecord(str(path), n, None, "JSON line is not an object")
+                continue
+            record = _mapped(obj, cols)
+            yield InputRecord(str(path), n, record if not _check(record) else None, _check(record))
+
+
+def _csv(path: Path, cols: Columns, delimiter: str) -> Iterator[InputRecord]:
+    with _open_text(path) as fh:
+        reader = csv.DictReader(fh, delimiter=delimiter)
+        wanted = {cols.text, cols.title, cols.html}
+        if reader.fieldnames is None or not wanted & set(reader.fieldnames):
+            yield InputRecord(str(path), 0, None,
+                              f"no text column: expected one of {sorted(wanted)}, found {reader.fieldnames}")
+            return
+        n = 0
+        try:
+            for n, row in enumerate(reader, 1):
+                if None in row:  # more fields than the header
+                    yield InputRecord(str(path), n, None, "row has more fields than the header")
+                    continue
+                record = _mapped(row, cols)
+                yield InputRecord(str(path), n, record if not _check(record) else None, _check(record))
+        except csv.Error as exc:
+            yield InputRecord(str(path), n + 1, None, f"unreadable CSV: {exc}")
+
+
+def _file(path: Path) -> Iterator[InputRecord]:
+    try:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+        suffix = Path(path.stem).suffix if path.suffix == ".gz" else path.suffix
+        record = record_from_bytes(data, str(path), suffix)
+        record.pop("_format", None)
+        yield InputRecord(str(path), 0, record)
+    except (InputError, OSError) as exc:
+        yield InputRecord(str(path), 0, None, str(exc))
+
+
+def iter_records(inputs: Sequence[str | Path], cols: Columns = Columns()) -> Iterator[InputRecord]:
+    """Each input: a file (by suffix, optionally .gz) or a folder (walked, sorted)."""
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file())
+            yield from iter_records([str(p) for p in files], cols)
+            continue
+        if not path.exists():
+            yield InputRecord(str(path), 0, None, "no such file")
+            continue
+        kind = _kind(path)
+        if kind == "jsonl":
+            yield from _jsonl(path, cols)
+        elif kind in ("csv", "tsv"):
+            yield from _csv(path, cols, "\t" if kind == "tsv" else ",")
+        elif kind in _FILE_SUFFIXES:
+            yield from _file(path)
+        else:
+            yield InputRecord(str(path), 0, None, f"unsupported input type {''.join(path.suffixes) or '(none)'}")

@@ -1,0 +1,215 @@
+"""The HTTP service: the same answers as the CLI, over FastAPI.
+
+The encoder, the scorer and the corpus load once per process (at start-up).
+Endpoints that run the model are plain ``def`` functions, which FastAPI runs in
+its thread pool, so the event loop never waits on model work; one lock
+serialises model and store access (the C engine and the SQLite connection are
+shared). No endpoint reads files from paths given by the client.
+"""
+from __future__ import annotations
+
+import secrets
+import threading
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Union
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, Field, model_validator
+
+from samestory.ingest import InputRecord
+from samestory.types import InputError
+
+DEFAULT_MAX_BODY = 2_000_000
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    db: str
+    token: str | None = None           # when set, writing endpoints need it
+    max_body_bytes: int = DEFAULT_MAX_BODY
+
+
+class ArticleIn(BaseModel):
+    text: str | None = Field(None, description="plain text of the article")
+    html: str | None = Field(None, description="raw HTML of the page (trafilatura extracts the article)")
+    title: str | None = None
+    date: str | None = None
+    url: str | None = None
+    lang: str | None = Field(None, description="ISO 639-1 code; detected when absent")
+
+    @model_validator(mode="after")
+    def _needs_content(self) -> "ArticleIn":
+        if not any(v and v.strip() for v in (self.text, self.html, self.title)):
+            raise ValueError("an article needs a non-empty 'text' or 'html' field")
+        return self
+
+    def record(self) -> dict[str, Any]:
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+class CompareIn(BaseModel):
+    a: ArticleIn
+    b: ArticleIn
+
+
+class _BodyLimit:
+    """Pure ASGI middleware: 413 for bodies over the limit, declared or streamed."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            return await self._reject(send)
+        seen = 0
+
+        async def counted():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge()
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await self._reject(send)
+
+    async def _reject(self, send):
+        body = f'{{"detail":"request body over the {self.limit:,}-byte limit"}}'.encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app(settings: ServiceSettings, comparer=None, corpus=None) -> FastAPI:
+    state: dict[str, Any] = {}
+    lock = threading.RLock()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        from samestory.corpus import Corpus
+        from samestory.pipeline import Comparer
+
+        state["comparer"] = comparer or Comparer()
+        state["corpus"] = corpus or Corpus(settings.db, progress=False)
+        state["corpus"]._load()
+        yield
+
+    app = FastAPI(title="samestory", version=_version(), lifespan=lifespan,
+                  description="Do these news articles report the same story, and how do they differ?")
+    app.add_middleware(_BodyLimit, limit=settings.max_body_bytes)
+
+    def require_token(authorization: str | None = Header(None), x_token: str | None = Header(None)) -> None:
+        if not settings.token:
+            return
+        given = x_token or (authorization or "").removeprefix("Bearer ").strip()
+        if not given or not secrets.compare_digest(given, settings.token):
+            raise HTTPException(401, "this endpoint needs the service token (Authorization: Bearer TOKEN)")
+
+    @app.exception_handler(InputError)
+    async def _input_error(request: Request, exc: InputError):
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, Any]:
+        return {"status": "ok", "articles": state["corpus"].store.count()}
+
+    @app.post("/compare")
+    def compare(body: CompareIn) -> dict[str, Any]:
+        """Score two articles: the same JSON as ``samestory compare --json``."""
+        from samestory.pipeline import to_article
+
+        with lock:
+            a, b = to_article(body.a.record()), to_article(body.b.record())
+            return state["comparer"].compare(a, b).to_dict()
+
+    @app.post("/articles", dependencies=[Depends(require_token)])
+    def add_articles(body: Union[ArticleIn, list[ArticleIn]]) -> dict[str, Any]:
+        """Add one article or a list; returns each one's id and story (or its error)."""
+        items = body if isinstance(body, list) else [body]
+        records = [InputRecord("http", i + 1, a.record()) for i, a in enumerate(items)]
+        with lock:
+            report = state["corpus"].add(records)
+        results = [{"index": o["line"] - 1, "status": o["status"], "id": o.get("article"),
+                    "story": o.get("story"), "error": o.get("error")} for o in report.outcomes]
+        return {"added": report.added, "already_stored": report.already_stored, "errors": report.errors,
+                "results": results}
+
+    @app.get("/articles/{article_id}/similar")
+    def similar(article_id: str, k: int = Query(10, ge=1, le=100),
+                rescore: bool = Query(False, description="re-score with the pair scorer (slower)")):
+        with lock:
+            if state["corpus"].store.article(article_id) is None:
+                raise HTTPException(404, f"no article {article_id!r}")
+            hits = state["corpus"].similar(article_id, k=k, rescore=rescore, comparer=state["comparer"])
+        return {"article": article_id, "results": [h.to_dict() for h in hits]}
+
+    @app.get("/stories")
+    def stories(since: str | None = None, limit: int = Query(100, ge=1, le=10_000)) -> dict[str, Any]:
+        from samestory.ingest import parse_timestamp
+
+        ts = None
+        if since:
+            ts = parse_timestamp(since)
+            if ts is None:
+                raise HTTPException(422, f"since: cannot read {since!r} as a date")
+        with lock:
+            found = state["corpus"].stories(since=ts, limit=limit)
+        return {"stories": [s.to_dict() for s in found]}
+
+    @app.get("/stories/{story_id}")
+    def story(story_id: int) -> dict[str, Any]:
+        with lock:
+            found = state["corpus"].story(story_id)
+        if found is None:
+            raise HTTPException(404, f"no story {story_id}")
+        return found.to_dict()
+
+    from samestory.service import pages
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def compare_page() -> str:
+        return pages.compare_page()
+
+    @app.get("/ui/stories", response_class=HTMLResponse, include_in_schema=False)
+    def stories_page() -> str:
+        with lock:
+            found = state["corpus"].stories(limit=200)
+        return pages.stories_page(found)
+
+    @app.get("/ui/stories/{story_id}", response_class=HTMLResponse, include_in_schema=False)
+    def story_page(story_id: int) -> str:
+        with lock:
+            found = state["corpus"].story(story_id)
+        if found is None:
+            raise HTTPException(404, f"no story {story_id}")
+        return pages.story_page(found)
+
+    return app
+
+
+def _version() -> str:
+    from samestory import __version__
+
+    return __version__
+
+
+def serve(db: str | Path, host: str = "127.0.0.1", port: int = 8000, token: str | None = None,
+          max_body_bytes: int = DEFAULT_MAX_BODY) -> None:
+    import uvicorn
+
+    app = create_app(ServiceSettings(db=str(db), token=token, max_body_bytes=max_body_bytes))
+    uvicorn.run(app, host=host, port=port, log_level="warning")

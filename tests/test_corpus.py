@@ -1,0 +1,192 @@
+"""The corpus index with the real encoder on small inputs."""
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from samestory.corpus import Corpus
+from samestory.ingest import Columns, iter_records
+
+from conftest import EXAMPLES
+
+UCI_COLS = Columns(title="TITLE", date="TIMESTAMP", url="URL")
+
+
+@pytest.fixture(scope="module")
+def uci_small(shared, tmp_path_factory):
+    """Headlines of four real stories, in arrival order."""
+    df = pd.read_csv(shared / "uci_stories/dev.csv").sort_values("TIMESTAMP")
+    keep = df.STORY.drop_duplicates().head(4)
+    small = df[df.STORY.isin(keep)].groupby("STORY").head(15)
+    path = tmp_path_factory.mktemp("uci") / "small.csv"
+    small.to_csv(path, index=False)
+    return path, small
+
+
+def test_malformed_lines_are_reported_and_every_record_accounted_for(tmp_path):
+    feed = tmp_path / "feed.jsonl"
+    lines = [
+        json.dumps({"title": "Storm closes Rotterdam port", "text": (EXAMPLES / "rewrite_storm.txt").read_text()}),
+        "{not json",
+        json.dumps(["a", "list"]),
+        json.dumps({"title": "", "text": ""}),
+        json.dumps({"text": (EXAMPLES / "unrelated_budget.txt").read_text()}),
+        json.dumps({"text": "Leave a Comment\nShare this:"}),
+    ]
+    feed.write_text("\n".join(lines) + "\n")
+    report = Corpus(tmp_path / "x.db", progress=False).add(iter_records([str(feed)]))
+    by_line = {o["line"]: o for o in report.outcomes}
+    assert sorted(by_line) == [1, 2, 3, 4, 5, 6]
+    assert [by_line[n]["status"] for n in range(1, 7)] == ["added", "error", "error", "error", "added", "error"]
+    assert "invalid JSON" in by_line[2]["error"] and "not an object" in by_line[3]["error"]
+    assert report.added == 2 and report.errors == 4
+
+
+def test_csv_columns_folders_and_gzip(tmp_path):
+    import gzip
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for name in ("wire_storm.html", "translation_storm_de.json", "unrelated_budget.txt"):
+        (folder / name).write_bytes((EXAMPLES / name).read_bytes())
+    (folder / "notes.bin").write_bytes(b"\x00\x01")
+    with gzip.open(tmp_path / "feed.csv.gz", "wt") as fh:
+        fh.write("headline,body,when\nPort shut,\"" + (EXAMPLES / "rewrite_storm.txt").read_text().replace('"', '""')
+                 + "\",2026-02-10\nbad,row,with,too,many\n")
+    items = list(iter_records([str(folder), str(tmp_path / "feed.csv.gz")],
+                              Columns(text="body", title="headline", date="when")))
+    assert len(items) == 6
+    assert sum(i.error is not None for i in items) == 2  # unsupported .bin, the over-long CSV row
+    assert any(i.record and i.record.get("title") == "Port shut" for i in items)
+
+
+def test_readding_is_a_no_op(tmp_path, uci_small):
+    path, small = uci_small
+    db = tmp_path / "x.db"
+    first = Corpus(db, progress=False).add(iter_records([str(path)], UCI_COLS))
+    second = Corpus(db, progress=False).add(iter_records([str(path)], UCI_COLS))
+    assert second.added == 0 and second.already_stored == len(small)
+    assert first.added + first.already_stored == len(small)
+    n = sqlite3.connect(db).execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+    assert n == first.added
+
+
+def test_incremental_adds_keep_story_ids(tmp_path, uci_small):
+    path, small = uci_small
+    half = len(small) // 2
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    small.iloc[:half].to_csv(a, index=False)
+    small.iloc[half:].to_csv(b, index=False)
+    db = tmp_path / "x.db"
+    first = Corpus(db, progress=False).add(iter_records([str(a)], UCI_COLS))
+    before = {o["article"]: o["story"] for o in first.outcomes if o["status"] == "added"}
+    corpus = Corpus(db, progress=False)
+    second = corpus.add(iter_records([str(b)], UCI_COLS))
+    con = sqlite3.connect(db)
+    merged = dict(con.execute("SELECT id, merged_into FROM stories WHERE merged_into IS NOT NULL"))
+    for article, story in before.items():
+        now = con.execute("SELECT story FROM articles WHERE id=?", (article,)).fetchone()[0]
+        assert now == story or merged.get(story) == now
+    # later headlines of the same stories join the stories the first add opened
+    old = set(before.values())
+    joined = [o for o in second.outcomes if o["status"] == "added" and o["story"] in old]
+    assert len(joined) >= 0.7 * second.added
+
+
+def test_resume_after_kill_minus_nine(tmp_path, shared):
+    df = pd.read_csv(shared / "uci_stories/dev.csv").sort_values("TIMESTAMP").head(700)
+    path = tmp_path / "feed.csv"
+    df.to_csv(path, index=False)
+    db = tmp_path / "x.db"
+    cmd = [sys.executable, "-m", "samestory.cli", "index", "add", str(path), "--db", str(db),
+           "--title-col", "TITLE", "--time-col", "TIMESTAMP", "--batch-size", "32"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    stored = 0
+    while time.time() < deadline and proc.poll() is None:
+        time.sleep(0.3)
+        try:
+            stored = sqlite3.connect(db).execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+        except sqlite3.Error:
+            continue
+        if stored >= 96:
+            break
+    assert proc.poll() is None, "the first run finished before it could be interrupted"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert 0 < stored < len(df)
+    done = subprocess.run(cmd + ["--json"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    con = sqlite3.connect(db)
+    distinct = con.execute("SELECT COUNT(DISTINCT id) FROM articles").fetchone()[0]
+    total = con.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+    assert total == distinct == df.TITLE.nunique()
+    assert con.execute("SELECT COUNT(*) FROM inputs").fetchone()[0] == len(df)
+    summary = json.loads(done.stdout)
+    assert summary["added"] + summary["already_stored"] == len(df)
+    corpus = Corpus(db, progress=False)
+    corpus._load()
+    assert len(corpus.ann) == total  # the ANN index caught up with the store
+
+
+def test_copies_and_translations_are_duplicates_in_one_story(tmp_path):
+    wire = (EXAMPLES / "wire_storm.html").read_text()
+    german = json.loads((EXAMPLES / "translation_storm_de.json").read_text())
+    from samestory.ingest import clean_record
+
+    wire_text = clean_record({"html": wire}).text
+    feed = tmp_path / "feed.jsonl"
+    records = [
+        {"html": wire, "date": "2026-02-10T07:45:00Z", "url": "https://example.org/wire"},
+        {"title": "Storm Ingrid shuts Rotterdam port", "text": wire_text + "\n\nRead more: our storm live blog.",
+         "date": "2026-02-10T09:00:00Z"},
+        {**german, "date": "2026-02-10T10:30:00Z"},
+        {"text": (EXAMPLES / "rewrite_storm.txt").read_text(), "date": "2026-02-10T11:00:00Z"},
+        {"text": (EXAMPLES / "unrelated_budget.txt").read_text(), "date": "2026-02-12T18:00:00Z"},
+    ]
+    feed.write_text("\n".join(json.dumps(r) for r in records))
+    corpus = Corpus(tmp_path / "x.db", progress=False)
+    report = corpus.add(iter_records([str(feed)]))
+    story = [o["story"] for o in report.outcomes]
+    assert story[0] == story[1] == story[2] == story[3] != story[4]
+    groups = corpus.duplicates()
+    assert len(groups) == 1
+    copies = {c["lang"]: c for c in groups[0]["copies"]}
+    assert groups[0]["source"]["title"].startswith("Storm Ingrid shuts Port of Rotterdam")
+    assert copies["en"]["copied_share"] > 0.9          # the republished wire copy
+    assert copies["de"]["copied_share"] is None        # the translation
+    hits = corpus.similar(report.outcomes[3]["article"], k=3)
+    assert {h.lang for h in hits} >= {"en", "de"}
+    assert all(h.same_story for h in hits)
+
+
+def test_cli_cluster_eval_and_timeline(tmp_path, uci_small):
+    path, small = uci_small
+    out, rep = tmp_path / "stories.jsonl", tmp_path / "report.jsonl"
+    run = lambda *a: subprocess.run([sys.executable, "-m", "samestory.cli", *a], capture_output=True,
+                                    text=True, timeout=300)
+    proc = run("cluster", str(path), "--title-col", "TITLE", "--time-col", "TIMESTAMP", "--out", str(out),
+               "--report", str(rep), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert len(rep.read_text().splitlines()) == len(small)
+    stories = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sum(s["size"] for s in stories) == len({*small.TITLE})
+    proc = run("eval", "stories", str(path), "--text-col", "TITLE", "--label-col", "STORY",
+               "--time-col", "TIMESTAMP", "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert {"bcubed_f1", "pairwise_f1", "ari", "articles", "seconds"} <= set(result)
+    assert result["articles"] == len(small) and result["bcubed_f1"] > 0.8
+    db = tmp_path / "x.db"
+    assert run("index", "add", str(path), "--db", str(db), "--title-col", "TITLE",
+               "--time-col", "TIMESTAMP").returncode == 0
+    assert run("timeline", "--db", str(db), "--out", str(tmp_path / "t.html")).returncode == 0
+    assert "<svg" in (tmp_path / "t.html").read_text()
+    table = run("stories", "--db", str(db))
+    assert table.returncode == 0 and "label" in table.stdout

@@ -1,0 +1,173 @@
+"""The real service on a free loopback port: every endpoint, the limits, the codes."""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import EXAMPLES, ROOT
+
+TOKEN = "test-token-123"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    db = tmp_path_factory.mktemp("svc") / "news.db"
+    port = _free_port()
+    env = {**os.environ, "SAMESTORY_TOKEN": TOKEN}
+    proc = subprocess.Popen([sys.executable, "-m", "samestory.cli", "serve", "--db", str(db), "--port", str(port),
+                             "--max-body-bytes", "300000"], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.3)
+        if proc.poll() is not None:
+            pytest.fail(f"service exited: {proc.stderr.read()}")
+    yield base
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def _article(name: str) -> dict:
+    path = EXAMPLES / name
+    if path.suffix == ".json":
+        return json.loads(path.read_text())
+    return {"html": path.read_text()} if path.suffix == ".html" else {"text": path.read_text()}
+
+
+def test_healthz_and_openapi(service):
+    assert httpx.get(f"{service}/healthz").json()["status"] == "ok"
+    spec = httpx.get(f"{service}/openapi.json").json()
+    assert {"/compare", "/articles", "/stories", "/stories/{story_id}",
+            "/articles/{article_id}/similar", "/healthz"} <= set(spec["paths"])
+    assert httpx.get(f"{service}/docs").status_code == 200
+
+
+def test_compare_matches_the_cli_json(service):
+    body = {"a": _article("wire_storm.html"), "b": _article("rewrite_storm.txt")}
+    r = httpx.post(f"{service}/compare", json=body, timeout=120)
+    assert r.status_code == 200
+    out = r.json()
+    cli = subprocess.run([sys.executable, "-m", "samestory.cli", "compare", str(EXAMPLES / "wire_storm.html"),
+                          str(EXAMPLES / "rewrite_storm.txt"), "--json"], capture_output=True, text=True, timeout=300)
+    assert out == json.loads(cli.stdout)
+    assert out["same_story"] and out["evidence"]["aligned_passages"]
+
+
+def test_writes_need_the_token(service):
+    body = _article("unrelated_budget.txt")
+    assert httpx.post(f"{service}/articles", json=body).status_code == 401
+    assert httpx.post(f"{service}/articles", json=body, headers={"Authorization": "Bearer nope"}).status_code == 401
+
+
+def test_articles_stories_similar(service):
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    batch = [dict(_article("wire_storm.html"), date="2026-02-10T07:45:00Z"),
+             dict(_article("translation_storm_de.json"), date="2026-02-10T10:00:00Z"),
+             {"text": _article("rewrite_storm.txt")["text"], "date": "2026-02-10T11:00:00Z"},
+             {"text": _article("unrelated_budget.txt")["text"], "date": "2026-02-12T09:00:00Z"},
+             {"text": "   "}]
+    r = httpx.post(f"{service}/articles", json=batch[:4], headers=auth, timeout=120)
+    assert r.status_code == 200, r.text
+    results = r.json()["results"]
+    assert [x["status"] for x in results] == ["added"] * 4
+    assert results[0]["story"] == results[1]["story"] == results[2]["story"] != results[3]["story"]
+    again = httpx.post(f"{service}/articles", json=batch[0], headers={"X-Token": TOKEN}, timeout=60).json()
+    assert again["already_stored"] == 1 and again["results"][0]["id"] == results[0]["id"]
+
+    stories = httpx.get(f"{service}/stories").json()["stories"]
+    assert {s["id"] for s in stories} == {results[0]["story"], results[3]["story"]}
+    story = httpx.get(f"{service}/stories/{results[0]['story']}").json()
+    assert story["size"] == 3 and sorted(story["languages"]) == ["de", "en"]
+    assert len(story["members"]) == 3
+
+    sim = httpx.get(f"{service}/articles/{results[2]['id']}/similar", params={"k": 2}).json()["results"]
+    assert {s["id"] for s in sim} == {results[0]["id"], results[1]["id"]}
+    rescored = httpx.get(f"{service}/articles/{results[2]['id']}/similar", params={"k": 1, "rescore": True},
+                         timeout=120).json()["results"]
+    assert rescored[0]["same_story"] is True and rescored[0]["overall"] < 2.5
+    page = httpx.get(f"{service}/ui/stories")
+    assert page.status_code == 200 and "<svg" in page.text and "Storm Ingrid" in page.text
+    assert httpx.get(f"{service}/ui/stories/{results[0]['story']}").status_code == 200
+
+
+@pytest.mark.parametrize("method, path, body, code, needle", [
+    ("get", "/stories/987654", None, 404, "no story"),
+    ("get", "/articles/0000000000000000/similar", None, 404, "no article"),
+    ("get", "/ui/stories/987654", None, 404, "no story"),
+    ("post", "/compare", {"a": {"text": "x"}}, 422, "b"),
+    ("post", "/compare", {"a": {"title": ""}, "b": {"text": "some text"}}, 422, "non-empty 'text' or 'html'"),
+    ("get", "/stories?since=not-a-date", None, 422, "since"),
+    ("get", "/articles/x/similar?k=0", None, 422, "k"),
+])
+def test_error_codes_name_the_problem(service, method, path, body, code, needle):
+    r = getattr(httpx, method)(f"{service}{path}", **({"json": body} if body is not None else {}))
+    assert r.status_code == code
+    assert needle in r.text
+
+
+def test_malformed_json_and_size_limit(service):
+    r = httpx.post(f"{service}/compare", content=b'{"a": ', headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    big = {"a": {"text": "word " * 100_000}, "b": {"text": "x"}}
+    assert httpx.post(f"{service}/compare", json=big).status_code == 413
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+@pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
+                    reason="Debian's chromium and chromium-driver are not installed (make setup-browser installs them)")
+def test_compare_page_in_headless_chromium(service, tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,1600"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        driver.get(service + "/")
+        driver.find_element(By.ID, "a").send_keys(_article("rewrite_storm.txt")["text"])
+        driver.execute_script("document.getElementById('b').value = arguments[0];",
+                              _article("wire_storm.html")["html"])
+        driver.find_element(By.ID, "go").click()
+        WebDriverWait(driver, 120).until(EC.presence_of_element_located((By.ID, "verdict")))
+        assert "Same story" in driver.find_element(By.ID, "verdict").text
+        scores = driver.find_elements(By.CSS_SELECTOR, "#scores .dim")
+        assert len(scores) == 7
+        assert all(1.0 <= float(s.find_element(By.CLASS_NAME, "score").text) <= 4.0 for s in scores)
+        marks_a = driver.find_elements(By.CSS_SELECTOR, "#passages-a mark.aligned")
+        marks_b = driver.find_elements(By.CSS_SELECTOR, "#passages-b mark.aligned")
+        assert marks_a and marks_b
+        assert {m.get_attribute("data-pair") for m in marks_a} == {m.get_attribute("data-pair") for m in marks_b}
+        artifacts = ROOT / "artifacts"
+        artifacts.mkdir(exist_ok=True)
+        driver.save_screenshot(str(artifacts / "compare-page.png"))
+        assert (artifacts / "compare-page.png").stat().st_size > 10_000
+    finally:
+        driver.quit()
