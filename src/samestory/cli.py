@@ -176,7 +176,8 @@ def cmd_index_add(args: argparse.Namespace) -> int:
         _dump(summary)
     else:
         print(", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.items()))
-    return 0
+    # Some bad records are normal in a feed; nothing but errors means the input itself is wrong.
+    return 1 if report.errors and not (report.added or report.already_stored) else 0
 
 
 def _stories_out(stories, fmt: str, out) -> None:

@@ -35,7 +35,8 @@ class CleaningReport:
 
     @property
     def chars_removed(self) -> int:
-        return max(0, self.chars_in - self.chars_out)
+        """Characters of the dropped lines (HTML markup itself is not counted)."""
+        return sum(len(line) for line in self.removed)
 
 
 @dataclass(frozen=True)
@@ -114,8 +115,8 @@ class PairScore:
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape shared by ``compare --json`` and the HTTP API."""
         ev = asdict(self.evidence)
-        for report in ev["cleaning"]:
-            report["chars_removed"] = max(0, report["chars_in"] - report["chars_out"])
+        for report, source in zip(ev["cleaning"], self.evidence.cleaning):
+            report["chars_removed"] = source.chars_removed
         return {
             "overall": self.overall,
             "dimensions": dict(self.dimensions),
