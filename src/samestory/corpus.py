@@ -98,7 +98,7 @@ class Corpus:
         next_story = (self.store.db.execute("SELECT MAX(id) FROM stories").fetchone()[0] or 0) + 1
         self.clusterer = StoryClusterer(self.settings, stories, next_story)
         self.dups = DuplicateIndex(self.duplicate_jaccard)
-        for rowid, sig, _ in self.store.minhashes():
+        for rowid, sig in self.store.minhashes():
             self.dups.add(rowid, np.frombuffer(sig, np.uint32))
         self.next_rowid = (max(self.ts) + 1) if self.ts else 1
         self._loaded = True
@@ -186,7 +186,7 @@ class Corpus:
                 self.dup_root[rowid] = dup_of
             a = p.article
             rows.append((rowid, p.id, a.title, a.text, a.lang, a.date, p.ts, a.url, p.item.source,
-                         None, story, dup_of, copied, vec.astype(np.float32).tobytes(), sig.tobytes(), time.time()))
+                         story, dup_of, copied, vec.astype(np.float32).tobytes(), sig.tobytes(), time.time()))
             assigned[p.id] = (rowid, story)
         if fresh:
             self.ann.add(np.array(batch_rowids), np.asarray(vecs))
@@ -209,8 +209,8 @@ class Corpus:
                                  "story": self.story_of.get(rowid)})
                 counts["exists"] += 1
         with self.store.batch() as db:
-            db.executemany("INSERT INTO articles (rowid, id, title, text, lang, date, ts, url, source, publisher, "
-                           "story, dup_of, copied, vec, minhash, added) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            db.executemany("INSERT INTO articles (rowid, id, title, text, lang, date, ts, url, source, "
+                           "story, dup_of, copied, vec, minhash, added) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
             for drop, keep in merged.items():
                 db.execute("UPDATE articles SET story=? WHERE story=?", (keep, drop))
                 db.execute("UPDATE stories SET merged_into=? WHERE id=?", (keep, drop))

@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS articles (
     rowid INTEGER PRIMARY KEY,
     id TEXT UNIQUE NOT NULL,          -- content hash: the same article is stored once
-    title TEXT, text TEXT, lang TEXT, date TEXT, ts REAL, url TEXT, source TEXT, publisher TEXT,
+    title TEXT, text TEXT, lang TEXT, date TEXT, ts REAL, url TEXT, source TEXT,
     story INTEGER, dup_of INTEGER, copied REAL,
     vec BLOB NOT NULL, minhash BLOB NOT NULL, added REAL
 );
@@ -120,8 +120,8 @@ class Store:
         vecs = np.stack([np.frombuffer(r[1], np.float32) for r in rows])
         return keys, vecs, np.array([r[2] for r in rows], float)
 
-    def minhashes(self) -> Iterable[tuple[int, bytes, str]]:
-        return self.db.execute("SELECT rowid, minhash, lang FROM articles")
+    def minhashes(self) -> Iterable[tuple[int, bytes]]:
+        return self.db.execute("SELECT rowid, minhash FROM articles")
 
     def article(self, key: int | str) -> StoredArticle | None:
         col = "rowid" if isinstance(key, int) else "id"
