@@ -110,7 +110,6 @@ def _smooth_and_quantize(encoder):
 
     import torch
     from torch import nn
-    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
     with resources.files("samestory.models").joinpath(SMOOTHING_FILE).open("rb") as fh:
         act_max = dict(np.load(fh))
@@ -121,7 +120,12 @@ def _smooth_and_quantize(encoder):
         fo.weight.data = fo.weight.data * s[None, :]
         layer.fo = _Scaled(fo, 1.0 / s)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # torch's deprecation notice for quantized tensors
+        # torch.ao.quantization is deprecated in favour of torchao but works on the
+        # pinned torch 2.13; its notices would only confuse a user of samestory.
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
         # in place: a copy would hold the 250k-row embedding table twice
         return quantize_dynamic(encoder, {nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8, inplace=True)
 
