@@ -4,7 +4,7 @@ No multilingual NER model ships on PyPI for offline use, so this is a transparen
 heuristic: runs of capitalised words (cased scripts), a GeoNames/ISO gazetteer for
 places in any script, cue words for organisations, two-to-four-word names for
 people. Mentions are matched across articles on transliterated keys with fuzzy
-matching (rapidfuzz), so "Grushko", "Grushko's" and "Грушко" are one entity.
+matching (rapidfuzz), so "Petrov", "Petrov's" and "Петров" are one entity.
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ _STOP = frozenset(
     il lo gli le i della dello nel nella per che con w na z do i oraz jak to że się nie pan
     pani bu ve bir ile için gibi da de ki olarak в на и с по о что как это не он она они""".split()
 )
-# Roles written before a name ("Deputy Foreign Minister Alexander Grushko").
+# Roles written before a name ("Deputy Foreign Minister Ivan Petrov").
 _ROLES = frozenset(
     """deputy foreign minister prime president vice secretary general state spokesman spokeswoman
     spokesperson chancellor chief executive ceo chairman governor mayor senator ambassador judge
