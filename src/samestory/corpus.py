@@ -252,8 +252,7 @@ class Corpus:
         if root in batch_texts:  # earlier in this same batch: not committed yet
             source_text = batch_texts[root]
         else:
-            source = self.store.article(int(root))
-            source_text = Article(text=source.text, title=source.title).full_text
+            source_text = self.store.article(int(root)).to_article().full_text
         return root, round(copied_share(p.article.full_text, source_text)[0], 4)
 
     # -- reading -------------------------------------------------------------
@@ -265,8 +264,7 @@ class Corpus:
             if stored is None:
                 raise InputError(f"no article {query!r} in {self.store.path}")
             vec, exclude = self.store.vector(stored.rowid), {stored.rowid}
-            article = Article(text=stored.text, title=stored.title, lang=stored.lang, date=stored.date,
-                              lang_confidence=1.0)
+            article = stored.to_article()
         else:
             article, exclude = query, set()
             vec = self.encoder.encode([text_units(article).head])[0]
@@ -279,8 +277,7 @@ class Corpus:
             from samestory.pipeline import Comparer
 
             comparer = comparer or Comparer()
-            others = [Article(text=found[key].text, title=found[key].title, lang=found[key].lang,
-                              date=found[key].date, lang_confidence=1.0) for key, _ in hits]
+            others = [found[key].to_article() for key, _ in hits]
             signals = comparer.analyse([article, *others])
             for (key, _), score in zip(hits, comparer.score_signals([(signals[0], s) for s in signals[1:]])):
                 scores[key] = score

@@ -111,28 +111,6 @@ def _smooth_and_quantize(encoder):
     import torch
     from torch import nn
 
-    with resources.files("samestory.models").joinpath(SMOOTHING_FILE).open("rb") as fh:
-        act_max = dict(np.load(fh))
-    for i, layer in enumerate(encoder.layers):
-        fo = layer.fo
-        w_max = fo.weight.detach().abs().amax(0).clamp(min=1e-5)
-        s = torch.from_numpy(act_max[f"l{i}"]).clamp(min=1e-5) ** SMOOTHING_ALPHA / w_max ** (1 - SMOOTHING_ALPHA)
-        fo.weight.data = fo.weight.data * s[None, :]
-        layer.fo = _Scaled(fo, 1.0 / s)
-    with warnings.catch_warnings():
-        # torch.ao.quantization is deprecated in favour of torchao but works on the
-        # pinned torch 2.13; its notices would only confuse a user of samestory.
-        warnings.simplefilter("ignore", UserWarning)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
-
-        # in place: a copy would hold the 250k-row embedding table twice
-        return quantize_dynamic(encoder, {nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8, inplace=True)
-
-
-def _scaled_module():
-    from torch import nn
-
     class Scaled(nn.Module):
         """x -> linear(x * scale): the smoothing in front of a projection."""
 
@@ -144,11 +122,23 @@ def _scaled_module():
         def forward(self, x):
             return self.linear(x * self.scale)
 
-    return Scaled
+    with resources.files("samestory.models").joinpath(SMOOTHING_FILE).open("rb") as fh:
+        act_max = dict(np.load(fh))
+    for i, layer in enumerate(encoder.layers):
+        fo = layer.fo
+        w_max = fo.weight.detach().abs().amax(0).clamp(min=1e-5)
+        s = torch.from_numpy(act_max[f"l{i}"]).clamp(min=1e-5) ** SMOOTHING_ALPHA / w_max ** (1 - SMOOTHING_ALPHA)
+        fo.weight.data = fo.weight.data * s[None, :]
+        layer.fo = Scaled(fo, 1.0 / s)
+    with warnings.catch_warnings():
+        # torch.ao.quantization is deprecated in favour of torchao but works on the
+        # pinned torch 2.13; its notices would only confuse a user of samestory.
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
-
-def _Scaled(linear, scale):
-    return _scaled_module()(linear, scale)
+        # in place: a copy would hold the 250k-row embedding table twice
+        return quantize_dynamic(encoder, {nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8, inplace=True)
 
 
 def calibrate(texts: list[str]) -> dict[str, np.ndarray]:

@@ -20,6 +20,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from samestory.types import Article
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS articles (
@@ -56,6 +58,10 @@ class StoredArticle:
     story: int | None
     dup_of: int | None
     copied: float | None
+
+    def to_article(self) -> Article:
+        """The stored article as the pair scorer reads it (language as stored)."""
+        return Article(text=self.text, title=self.title, lang=self.lang, date=self.date, lang_confidence=1.0)
 
 
 class Store:
