@@ -43,8 +43,8 @@ bench-encoder: setup
 bench-load: setup
 	$(PY) bench/load_bench.py
 
-train: setup
-	$(VENV)/bin/samestory train $(SHARED)/semeval22/dev.csv --out src/samestory/models/scorer-v2.json.gz
+train: setup    # fine-tune the encoder's adapters and the scorer (CPU, about 30 min): the shipped models
+	$(PY) training/finetune.py $(SHARED)/semeval22/dev.csv
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

@@ -46,3 +46,31 @@ def test_query_prefix_is_applied(reference):
     text = "Storm closes Rotterdam port"
     assert 0.8 < float(q.encode([text])[0] @ p.encode([text])[0]) < 0.9999
     assert np.allclose(np.linalg.norm(q.encode([text, "x"]), axis=1), 1.0, atol=1e-5)
+
+
+def test_merged_adapters_equal_the_trained_ones(texts):
+    """What ships (A, B per projection, merged into the weights at load) must
+    compute what the adapters computed while training."""
+    import torch
+
+    from samestory.embed.lora import add_lora, adapter_state, merge_into
+    from samestory.embed.torch_e5 import TorchE5Encoder
+
+    base = TorchE5Encoder(quantize=False)
+    before = base.encode(texts)
+    params = add_lora(base._model, range(10, 12), rank=4)
+    with torch.no_grad():
+        for p in params:
+            p.normal_(0.0, 0.05)           # stands in for training: any non-zero update
+    trained = base.encode(texts)
+    assert (trained * before).sum(1).min() < 0.999      # the adapters do change the vectors
+    fresh = TorchE5Encoder(quantize=False)
+    merge_into(fresh._model, adapter_state(base._model))
+    assert (fresh.encode(texts) * trained).sum(1).min() > 0.999
+
+
+def test_shipped_files_stay_small():
+    from conftest import ROOT
+
+    models = ROOT / "src/samestory/models"
+    assert sum(f.stat().st_size for f in models.iterdir() if f.is_file()) < 20 * 2**20

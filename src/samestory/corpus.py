@@ -28,7 +28,7 @@ from samestory.index.store import Store
 from samestory.ingest import CleanSettings, InputRecord, clean_record, parse_timestamp
 from samestory.signals.lexical import copied_share
 from samestory.stories.cluster import StoryClusterer, StorySettings, StoryState
-from samestory.text import tag_language, text_units
+from samestory.text import opening, tag_language
 from samestory.types import AddReport, Article, InputError, SimilarArticle, Story, StoryMember
 
 DEFAULT_ENCODER = "torch-e5-int8-query"
@@ -159,7 +159,7 @@ class Corpus:
             if p.id not in known and p.id not in new:
                 new[p.id] = p
         fresh = sorted(new.values(), key=lambda p: p.ts)
-        vecs = self.encoder.encode([text_units(p.article).head for p in fresh]) if fresh else []
+        vecs = self.encoder.encode([opening(p.article) for p in fresh]) if fresh else []
         sigs = signatures([p.article.full_text for p in fresh]) if fresh else []
         rows, assigned, batch_texts = [], {}, {}
         stories_before = self.clusterer.next_id
@@ -267,7 +267,7 @@ class Corpus:
             article = stored.to_article()
         else:
             article, exclude = query, set()
-            vec = self.encoder.encode([text_units(article).head])[0]
+            vec = self.encoder.encode([opening(article)])[0]
         keys, sims = self.ann.search(vec, k + len(exclude))
         hits = [(key, s) for key, s in zip(keys.tolist(), sims.tolist()) if key not in exclude][:k]
         found = {a.rowid: a for a in self.store.articles([h[0] for h in hits])}

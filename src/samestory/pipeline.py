@@ -18,6 +18,7 @@ from samestory.ingest import CleanSettings, clean_record
 from samestory.scoring import PairScorer, build_evidence
 from samestory.signals import ArticleSignals, analyse, pair_features
 from samestory.signals.alignment import similarity
+from samestory.signals.places import gazetteer
 from samestory.text import tag_language
 from samestory.types import DIMENSIONS, Article, PairScore
 
@@ -52,6 +53,7 @@ class Comparer:
                 raise RuntimeError(f"scorer was trained on {self.scorer.encoder}, encoder is {encoder.name}")
         self.encoder = CachedEncoder(encoder, progress=progress) if cache else encoder
         self.threshold = threshold
+        gazetteer()     # built once per process (about 1 s), like the models: not on the first pair's time
 
     def analyse(self, articles: Sequence[Article]) -> list[ArticleSignals]:
         return analyse(articles, self.encoder)

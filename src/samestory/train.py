@@ -14,19 +14,23 @@ from typing import Any
 
 import numpy as np
 
-from samestory.embed import CachedEncoder, load_encoder
+from samestory.embed import CachedEncoder, Encoder, load_encoder
 from samestory.evaluate.semeval import analyse_pairs, article_groups, load_pairs, report
 from samestory.scoring import PairScorer
 from samestory.signals import feature_matrix, feature_names
 from samestory.types import CSV_COLUMNS, DIMENSIONS, InputError
 
 
-def training_data(csv_path: str | Path, encoder_spec: str = "torch-e5-int8", progress: bool = True):
+def training_data(csv_path: str | Path, encoder_spec: str = "torch-e5-int8", progress: bool = True,
+                  encoder: Encoder | None = None):
+    """Pair features and gold scores; ``encoder`` overrides ``encoder_spec`` (for
+    example out-of-fold vectors from a fine-tuned encoder's cross-validation)."""
     df = load_pairs(csv_path)
     missing = [CSV_COLUMNS[d] for d in DIMENSIONS if CSV_COLUMNS[d] not in df.columns]
     if missing:
         raise InputError(f"{csv_path}: training needs the gold columns ({', '.join(missing)} missing)")
-    encoder = CachedEncoder(load_encoder(encoder_spec), progress=progress)
+    if encoder is None:
+        encoder = CachedEncoder(load_encoder(encoder_spec), progress=progress)
     pairs, errors = analyse_pairs(df, encoder, progress=progress)
     ok = np.array([p is not None for p in pairs])
     X = feature_matrix([p for p in pairs if p is not None])
@@ -48,9 +52,12 @@ def cross_validate(X: np.ndarray, Y: np.ndarray, groups: np.ndarray, folds: int 
 
 
 def train(csv_path: str | Path, out: str | Path, encoder_spec: str = "torch-e5-int8", folds: int = 5,
-          progress: bool = True) -> dict[str, Any]:
+          progress: bool = True, encoder: Encoder | None = None, encoder_name: str | None = None) -> dict[str, Any]:
+    """Cross-validate, fit on everything, save. ``encoder`` (with the ``encoder_name``
+    the model will check at load time) replaces ``encoder_spec``'s for the features."""
     start = time.perf_counter()
-    df, ok, X, Y, groups, errors, encoder_name = training_data(csv_path, encoder_spec, progress)
+    df, ok, X, Y, groups, errors, encoder_name_ = training_data(csv_path, encoder_spec, progress, encoder)
+    encoder_name = encoder_name or encoder_name_
     if progress:
         print(f"cross-validating on {len(X)} pairs, {len(set(groups))} article groups", file=sys.stderr)
     oof = cross_validate(X, Y, groups, folds)

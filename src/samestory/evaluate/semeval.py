@@ -63,10 +63,10 @@ def article_groups(pair_ids: Sequence[str]) -> np.ndarray:
     return np.array([roots[find(p[0])] for p in ids])
 
 
-def analyse_pairs(df: pd.DataFrame, encoder: Encoder, progress: bool = True):
-    """Signals for both sides of every row; each distinct text is analysed once.
-    Returns (pairs, errors): pairs[i] is None where row i failed, with its reason
-    in errors[i]."""
+def pair_articles(df: pd.DataFrame):
+    """Clean both sides of every row, each distinct text once. Returns (articles,
+    slots, errors): slots[i] is the (article, article) index pair of row i, or None
+    where it failed, with its reason in errors[i]."""
     index: dict[tuple[str, str], int] = {}
     articles = []
     errors: dict[int, str] = {}
@@ -87,6 +87,14 @@ def analyse_pairs(df: pd.DataFrame, encoder: Encoder, progress: bool = True):
                 articles.append(article)
             ids.append(index[key])
         slots.append(tuple(ids) if len(ids) == 2 else None)
+    return articles, slots, errors
+
+
+def analyse_pairs(df: pd.DataFrame, encoder: Encoder, progress: bool = True):
+    """Signals for both sides of every row; each distinct text is analysed once.
+    Returns (pairs, errors): pairs[i] is None where row i failed, with its reason
+    in errors[i]."""
+    articles, slots, errors = pair_articles(df)
     if progress:
         print(f"analysing {len(articles)} distinct articles for {len(df)} pairs", file=sys.stderr)
     signals: list[ArticleSignals] = analyse(articles, encoder)

@@ -21,7 +21,7 @@ import numpy as np
 
 from samestory.types import DIMENSIONS
 
-DEFAULT_MODEL = "scorer-v2.json.gz"
+DEFAULT_MODEL = "scorer-v3.json.gz"
 _BASE = tuple(d for d in DIMENSIONS if d != "overall")
 
 

@@ -124,7 +124,7 @@ def _names() -> tuple[str, ...]:
     vec = np.zeros(4, np.float32)
     vec[0] = 1.0
     dummy = ArticleSignals(
-        article=Article(text="x"), units=TextUnits("x", None, ("x",)),
+        article=Article(text="x"), units=TextUnits(("x",), 1, 0),
         vectors=ArticleVectors(vec, vec, vec[None, :]), mentions=(), dates=(), numbers=(),
     )
     return tuple(pair_features(dummy, dummy))

@@ -31,7 +31,8 @@ _AMBIGUOUS = frozenset(
 class Gazetteer:
     cased: dict[str, str]           # folded name -> country code
     uncased: dict[str, str]         # raw CJK / Arabic name -> country code
-    uncased_first: dict[str, list[str]]
+    uncased_lengths: dict[str, tuple[int, ...]]   # first character -> name lengths, longest first
+    uncased_start: re.Pattern                       # any character an uncased name starts with
 
     def country(self, name: str) -> str | None:
         return self.cased.get(fold(name))
@@ -40,12 +41,10 @@ class Gazetteer:
         """Place names in scripts without capital letters, found by substring."""
         found = []
         i = 0
-        while i < len(text):
-            hit = None
-            for name in self.uncased_first.get(text[i], ()):  # longest first
-                if text.startswith(name, i):
-                    hit = name
-                    break
+        while match := self.uncased_start.search(text, i):     # jumps over Latin text at C speed
+            i = match.start()
+            hit = next((text[i:i + n] for n in self.uncased_lengths[text[i]] if text[i:i + n] in self.uncased),
+                       None)                                     # longest first
             if hit:
                 found.append((hit, self.uncased[hit]))
                 i += len(hit)
@@ -93,7 +92,9 @@ def gazetteer() -> Gazetteer:
         add(city["name"], city["countrycode"])
         for alt in city.get("alternatenames", ()):
             add(alt, city["countrycode"])
-    first: dict[str, list[str]] = {}
-    for name in sorted(uncased, key=len, reverse=True):
-        first.setdefault(name[0], []).append(name)
-    return Gazetteer(cased=cased, uncased=uncased, uncased_first=first)
+    lengths: dict[str, set[int]] = {}
+    for name in uncased:
+        lengths.setdefault(name[0], set()).add(len(name))
+    start = re.compile("[" + "".join(re.escape(ch) for ch in lengths) + "]")
+    return Gazetteer(cased=cased, uncased=uncased, uncased_start=start,
+                     uncased_lengths={ch: tuple(sorted(ls, reverse=True)) for ch, ls in lengths.items()})

@@ -8,6 +8,7 @@ import numpy as np
 
 from samestory.embed import Encoder
 from samestory.text import TextUnits
+from samestory.text.units import weight
 
 
 @dataclass(frozen=True)
@@ -17,22 +18,23 @@ class ArticleVectors:
     passages: np.ndarray      # (n, dim)
 
 
+def pool(vectors: np.ndarray, weights: Sequence[float]) -> np.ndarray:
+    """Unit-length weighted mean: the mean-pooled vector of a run of passages,
+    each weighing by its length as its tokens would in one window."""
+    v = np.average(vectors, axis=0, weights=np.asarray(weights, float))
+    return (v / max(float(np.linalg.norm(v)), 1e-12)).astype(np.float32)
+
+
 def embed_units(units: Sequence[TextUnits], encoder: Encoder) -> list[ArticleVectors]:
-    """Encode the units of many articles in one call, so the encoder batches well."""
-    texts: list[str] = []
-    spans = []
+    """Encode the passages of many articles in one call, so the encoder batches well;
+    head and tail vectors are pooled from them."""
+    vecs = encoder.encode([p for u in units for p in u.passages])
+    out, start = [], 0
     for u in units:
-        start = len(texts)
-        texts.append(u.head)
-        if u.tail:
-            texts.append(u.tail)
-        texts.extend(u.passages)
-        spans.append((start, bool(u.tail), len(u.passages)))
-    vecs = encoder.encode(texts)
-    out = []
-    for start, has_tail, n in spans:
-        head = vecs[start]
-        tail = vecs[start + 1] if has_tail else head
-        p0 = start + 1 + int(has_tail)
-        out.append(ArticleVectors(head=head, tail=tail, passages=vecs[p0:p0 + n]))
+        own = vecs[start:start + len(u.passages)]
+        start += len(u.passages)
+        weights = [weight(p) for p in u.passages]
+        head = pool(own[:u.head_passages], weights[:u.head_passages])
+        tail = pool(own[-u.tail_passages:], weights[-u.tail_passages:]) if u.tail_passages else head
+        out.append(ArticleVectors(head=head, tail=tail, passages=own))
     return out

@@ -1,10 +1,13 @@
 """Cut an article into the units the encoder reads.
 
-What is read (the README repeats this): the *head* (title plus the opening,
-about 400 tokens), the *tail* (the last ~200 tokens, only for articles longer
-than the head) and up to ``max_passages`` *passages* of a few sentences each: all
-of them for ordinary articles, and for long ones the first ``max_passages * 2/3``
-plus an even sample of the rest, so the end of a long story is read too.
+What the encoder reads (the README repeats this): up to ``max_passages``
+*passages* of a few sentences each (about 100 tokens), each encoded once: all of
+them for ordinary articles; for long ones the opening, the closing passages and
+an even sample of the middle, so the end of a long story is read too. The
+article's *head* (title plus opening, about 400 tokens) and *tail* (the last
+~200 tokens, only for articles longer than the head) are runs of those passages,
+so their vectors are pooled from the passages' and cost no second encoding.
+Short windows also keep attention, quadratic in length, cheap.
 Lexical, entity, date and number signals read the whole cleaned text.
 """
 from __future__ import annotations
@@ -34,9 +37,17 @@ class UnitSettings:
 
 @dataclass(frozen=True)
 class TextUnits:
-    head: str
-    tail: str | None
     passages: tuple[str, ...]
+    head_passages: int        # the first n passages make the head
+    tail_passages: int        # the last n passages make the tail; 0: no separate tail
+
+    @property
+    def head(self) -> str:
+        return " ".join(self.passages[:self.head_passages])
+
+    @property
+    def tail(self) -> str | None:
+        return " ".join(self.passages[-self.tail_passages:]) if self.tail_passages else None
 
 
 def weight(text: str) -> int:
@@ -81,20 +92,40 @@ def passages(text: str, settings: UnitSettings = UnitSettings()) -> list[str]:
     return out
 
 
-def _sample(items: list[str], k: int) -> list[str]:
+def _run(weights: list[int], budget: int) -> int:
+    """How many of the leading items fit in ``budget`` (at least one)."""
+    total, n = 0, 0
+    for w in weights:
+        total += w
+        if n and total > budget:
+            break
+        n += 1
+    return n
+
+
+def _sample(items: list[str], k: int, keep_last: int) -> list[str]:
+    """The first two thirds of ``k``, the last ``keep_last`` and an even sample between."""
     if len(items) <= k:
         return items
     lead = (2 * k) // 3
-    rest = items[lead:]
-    step = len(rest) / (k - lead)
-    return items[:lead] + [rest[int(i * step)] for i in range(k - lead)]
+    middle = items[lead:len(items) - keep_last]
+    step = len(middle) / (k - lead - keep_last)
+    picked = [middle[int(i * step)] for i in range(k - lead - keep_last)]
+    return items[:lead] + picked + items[len(items) - keep_last:]
+
+
+def opening(article: Article, settings: UnitSettings = UnitSettings()) -> str:
+    """Title plus the opening, about 400 tokens, as one text: what the corpus
+    embeds for story candidates (its thresholds were tuned on exactly this text)."""
+    return _cut(article.full_text, settings.head_weight)
 
 
 def text_units(article: Article, settings: UnitSettings = UnitSettings()) -> TextUnits:
-    body = article.text
-    head = _cut(article.full_text, settings.head_weight)
-    tail = None
-    if weight(article.full_text) > settings.head_weight + settings.tail_weight // 2:
-        tail = _cut(body, settings.tail_weight, from_end=True)
-    found = passages(article.full_text, settings) or [head]
-    return TextUnits(head=head, tail=tail, passages=tuple(_sample(found, settings.max_passages)))
+    found = passages(article.full_text, settings) or [_cut(article.full_text, settings.passage_weight)]
+    weights = [weight(p) for p in found]
+    k, lead = settings.max_passages, (2 * settings.max_passages) // 3
+    n_head = min(_run(weights, settings.head_weight), lead)
+    n_tail = 0
+    if sum(weights) > settings.head_weight + settings.tail_weight // 2:
+        n_tail = min(_run(weights[::-1], settings.tail_weight), len(found) - n_head, k - lead - 1)
+    return TextUnits(passages=tuple(_sample(found, k, n_tail)), head_passages=n_head, tail_passages=n_tail)

@@ -1,0 +1,88 @@
+"""Low-rank adapters (LoRA, Hu et al., 2021) for the PyTorch e5 encoder.
+
+Fine-tuning changes each adapted projection by ``scale * B @ A`` with rank-r
+matrices, so what samestory ships is the pair (A, B) per projection: about 1 MB
+instead of the 470 MB model. At load time the update is merged into the float
+weights, before any int8 quantisation, so a tuned encoder costs nothing extra.
+"""
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+PROJECTIONS = ("q", "k", "v", "ao", "fi", "fo")
+SHIPPED = "e5-lora-semeval"
+
+
+def oof_vectors_path(adapter: str = SHIPPED) -> Path:
+    """Where ``training/finetune.py`` keeps the out-of-fold passage vectors of its
+    cross-validation (read by the benchmark); outside the repository."""
+    from samestory.embed.cache import cache_dir
+
+    return cache_dir() / f"oof-vectors-{adapter}.npz"
+
+
+def add_lora(encoder, layers: range, rank: int = 16, alpha: float = 32.0, seed: int = 0) -> list:
+    """Wrap the projections of ``layers`` in trainable adapters; returns their parameters."""
+    import torch
+    from torch import nn
+
+    class LoRALinear(nn.Module):
+        def __init__(self, base: nn.Linear):
+            super().__init__()
+            self.base, self.scale = base, alpha / rank
+            self.a = nn.Parameter(torch.randn(rank, base.in_features, generator=gen) / base.in_features ** 0.5)
+            self.b = nn.Parameter(torch.zeros(base.out_features, rank))
+
+        def forward(self, x):
+            return self.base(x) + (x @ self.a.T @ self.b.T) * self.scale
+
+    gen = torch.Generator().manual_seed(seed)
+    for p in encoder.parameters():
+        p.requires_grad_(False)
+    params = []
+    for i in layers:
+        layer = encoder.layers[i]
+        for name in PROJECTIONS:
+            wrapped = LoRALinear(getattr(layer, name))
+            setattr(layer, name, wrapped)
+            params += [wrapped.a, wrapped.b]
+    return params
+
+
+def adapter_state(encoder) -> dict[str, np.ndarray]:
+    """The trained update of every adapted projection, ``l{i}.{name}`` -> scale * B @ A factors."""
+    out = {}
+    for i, layer in enumerate(encoder.layers):
+        for name in PROJECTIONS:
+            mod = getattr(layer, name)
+            if hasattr(mod, "a"):
+                out[f"l{i}.{name}.a"] = mod.a.detach().numpy().astype(np.float16)
+                out[f"l{i}.{name}.b"] = (mod.b.detach() * mod.scale).numpy().astype(np.float16)
+    return out
+
+
+def save_adapter(encoder, path: str | Path) -> None:
+    np.savez_compressed(path, **adapter_state(encoder))
+
+
+def load_adapter(name_or_path: str) -> dict[str, np.ndarray]:
+    """A shipped adapter by file name (``samestory/models/``) or any path."""
+    path = Path(name_or_path)
+    if path.exists():
+        return dict(np.load(path))
+    with resources.files("samestory.models").joinpath(name_or_path).open("rb") as fh:
+        return dict(np.load(fh))
+
+
+def merge_into(encoder, adapter: dict[str, np.ndarray]) -> None:
+    """W <- W + B @ A for every projection the adapter names (plain float Linear layers)."""
+    import torch
+
+    for key in {k.rsplit(".", 1)[0] for k in adapter}:
+        layer, name = key.split(".")
+        linear = getattr(encoder.layers[int(layer[1:])], name)
+        delta = adapter[f"{key}.b"].astype(np.float32) @ adapter[f"{key}.a"].astype(np.float32)
+        linear.weight.data += torch.from_numpy(delta)

@@ -1,0 +1,249 @@
+"""Fine-tune the encoder for the task: LoRA adapters on the top layers of the
+float e5, trained on SemEval pairs, on CPU.
+
+    python training/finetune.py ../shared/data/semeval22/dev.csv            # CV, then ship
+    python training/finetune.py ../shared/data/semeval22/dev.csv --folds 0  # ship only
+
+How: the bottom ``--frozen`` layers stay as they are, so their output for every
+passage is computed once and kept (float16); only the top layers run in each
+training step, which makes CPU training affordable (minutes, not hours). An
+article's vector is pooled from its head passages exactly as the pipeline pools
+it (``signals.vectors.pool``); the loss is CoSENT (Su, 2022): every pair of
+pairs whose gold Overall differ should be ordered the same way by cosine.
+
+Cross-validation uses the scorer's folds (GroupKFold over article-graph
+components): for each fold the adapters are trained on the other folds and the
+held-out articles' passages are encoded, so every pair's features come from an
+encoder that never saw it. The scorer is then cross-validated and fitted on those
+out-of-fold features, which is the distribution it meets on new articles. Last,
+the adapters are trained on all pairs and written to ``src/samestory/models/``.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from samestory.embed import cache_dir
+from samestory.embed.backends import PrecomputedEncoder
+from samestory.embed.lora import SHIPPED as ADAPTER
+from samestory.embed.lora import add_lora, oof_vectors_path, save_adapter
+from samestory.embed.torch_e5 import TorchE5Encoder
+from samestory.evaluate.semeval import article_groups, load_pairs, pair_articles
+from samestory.text import text_units
+from samestory.text.units import weight
+
+MODELS = Path(__file__).resolve().parents[1] / "src/samestory/models"
+
+
+class Data:
+    """Distinct passages, their frozen-layer states, and which articles they make."""
+
+    def __init__(self, csv: str, encoder: TorchE5Encoder, frozen: int):
+        self.df = load_pairs(csv)
+        articles, slots, _ = pair_articles(self.df)
+        self.ok = np.array([s is not None for s in slots])
+        self.pairs = np.array([s for s in slots if s is not None])
+        self.gold = self.df.loc[self.ok, "Overall"].to_numpy(np.float32)
+        self.groups = article_groups(self.df["pair_id"])[self.ok]
+        index: dict[str, int] = {}
+        self.articles = []                      # (passage ids, weights) of each article's head
+        for a in articles:
+            u = text_units(a)
+            head = u.passages[:u.head_passages]
+            ids = [index.setdefault(p, len(index)) for p in head]
+            self.articles.append((ids, np.array([weight(p) for p in head], np.float32)))
+        # every passage of every article is encoded for the out-of-fold vectors
+        self.all_passages = {a_id: text_units(a).passages for a_id, a in enumerate(articles)}
+        for ps in self.all_passages.values():
+            for p in ps:
+                index.setdefault(p, len(index))
+        self.texts = list(index)
+        key = hashlib.sha1("\n".join(self.texts).encode()).hexdigest()[:12]
+        kept = cache_dir() / f"finetune-states-{frozen}-{key}.pt"
+        if kept.exists():
+            self.states = torch.load(kept)
+        else:
+            self.states = frozen_states(encoder, self.texts, frozen)
+            torch.save(self.states, kept)
+
+
+def frozen_states(encoder: TorchE5Encoder, texts: list[str], frozen: int) -> list[torch.Tensor]:
+    """Output of the first ``frozen`` layers for each text's first window (float16)."""
+    model, cfg = encoder._model, encoder._cfg
+    windows = {}
+    for i, seq in encoder.windows(texts):
+        windows.setdefault(i, seq)                       # passages fit one window
+    order = sorted(windows, key=lambda i: len(windows[i]))
+    out: list[torch.Tensor | None] = [None] * len(texts)
+    with torch.inference_mode():
+        for start in tqdm(range(0, len(order), 32), desc="frozen layers", file=sys.stderr):
+            batch = order[start:start + 32]
+            ids, keep = _pad([windows[i] for i in batch], cfg["pad"])
+            x = model.run_layers(model.embed(ids), keep, 0, frozen)
+            for r, i in enumerate(batch):
+                out[i] = x[r, :len(windows[i])].to(torch.float16).clone()
+    return out
+
+
+def _pad(seqs: list, pad: int):
+    L = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), L), pad, dtype=torch.long)
+    keep = torch.zeros((len(seqs), L), dtype=torch.bool)
+    for r, s in enumerate(seqs):
+        ids[r, :len(s)] = torch.as_tensor(s)
+        keep[r, :len(s)] = True
+    return ids, keep
+
+
+def passage_vectors(top, frozen: int, states: list[torch.Tensor], chunk: int = 48) -> torch.Tensor:
+    """Top layers over frozen states, mean-pooled, unit length (as the encoder
+    returns); in chunks of similar length, bfloat16 matrix products."""
+    order = sorted(range(len(states)), key=lambda i: len(states[i]))
+    parts = []
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        for start in range(0, len(order), chunk):
+            parts.append(_top(top, frozen, [states[i] for i in order[start:start + chunk]]).float())
+    out = torch.empty(len(states), parts[0].shape[1])
+    out[torch.as_tensor(order)] = torch.cat(parts)
+    return out
+
+
+def _top(top, frozen: int, states: list[torch.Tensor]) -> torch.Tensor:
+    L = max(len(s) for s in states)
+    x = torch.zeros(len(states), L, states[0].shape[1])
+    keep = torch.zeros(len(states), L, dtype=torch.bool)
+    for r, s in enumerate(states):
+        x[r, :len(s)] = s.float()
+        keep[r, :len(s)] = True
+    mask = keep[:, None, None, :]
+    for layer in top.layers[frozen:]:
+        x = layer(x, mask)
+    w = keep.unsqueeze(-1).float()
+    v = (x * w).sum(1) / w.sum(1)
+    return torch.nn.functional.normalize(v, dim=-1)
+
+
+def cosent(cos: torch.Tensor, gold: torch.Tensor, scale: float = 20.0) -> torch.Tensor:
+    """log(1 + sum over (i, j) with gold_i more similar than gold_j of e^{s(cos_j - cos_i)})."""
+    diff = scale * (cos[None, :] - cos[:, None])          # [i, j] = s (cos_j - cos_i)
+    more_similar = gold[:, None] < gold[None, :]            # lower Overall = more similar
+    diff = diff[more_similar]
+    return torch.logsumexp(torch.cat([torch.zeros(1), diff]), dim=0)
+
+
+def article_vectors(top, frozen: int, data: Data, article_ids) -> dict[int, torch.Tensor]:
+    needed = sorted({p for a in article_ids for p in data.articles[a][0]})
+    pv = passage_vectors(top, frozen, [data.states[p] for p in needed])
+    row = {p: r for r, p in enumerate(needed)}
+    out = {}
+    for a in article_ids:
+        ids, w = data.articles[a]
+        v = (pv[[row[p] for p in ids]] * torch.from_numpy(w)[:, None]).sum(0)
+        out[a] = torch.nn.functional.normalize(v, dim=0)
+    return out
+
+
+def fit_adapters(base, data: Data, rows: np.ndarray, args, desc: str):
+    top = copy.deepcopy(base)
+    params = add_lora(top, range(args.frozen, len(top.layers)), rank=args.rank, alpha=2.0 * args.rank)
+    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
+    rng = np.random.default_rng(0)
+    steps = args.epochs * int(np.ceil(len(rows) / args.batch))
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps, pct_start=0.1)
+    bar = tqdm(total=steps, desc=desc, file=sys.stderr)
+    for _ in range(args.epochs):
+        order = rng.permutation(rows)
+        for start in range(0, len(order), args.batch):
+            batch = order[start:start + args.batch]
+            pairs = data.pairs[batch]
+            vecs = article_vectors(top, args.frozen, data, set(pairs.ravel().tolist()))
+            cos = torch.stack([vecs[a] @ vecs[b] for a, b in pairs])
+            loss = cosent(cos, torch.from_numpy(data.gold[batch]))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            bar.update()
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+    bar.close()
+    return top
+
+
+def encode_passages(top, frozen: int, data: Data, texts: list[str]) -> dict[str, np.ndarray]:
+    index = {t: i for i, t in enumerate(data.texts)}
+    out = {}
+    with torch.inference_mode():
+        for start in range(0, len(texts), 64):
+            chunk = texts[start:start + 64]
+            v = passage_vectors(top, frozen, [data.states[index[t]] for t in chunk]).numpy()
+            out.update(zip(chunk, v))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("csv")
+    ap.add_argument("--folds", type=int, default=5, help="0: skip cross-validation, only train and ship")
+    ap.add_argument("--frozen", type=int, default=10, help="bottom layers left as they are")
+    ap.add_argument("--rank", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=3e-4)
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--batch", type=int, default=32, help="pairs per step")
+    ap.add_argument("--scorer-out", default=str(MODELS / "scorer-v3.json.gz"))
+    args = ap.parse_args()
+    torch.manual_seed(0)
+    start = time.perf_counter()
+
+    encoder = TorchE5Encoder(quantize=False)
+    data = Data(args.csv, encoder, args.frozen)
+    base = torch.nn.Module()
+    base.layers = encoder._model.layers
+    print(f"{len(data.pairs)} pairs, {len(data.articles)} articles, {len(data.texts)} passages; "
+          f"frozen states in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+
+    if args.folds:
+        from sklearn.model_selection import GroupKFold
+
+        from samestory.train import train
+
+        oof: dict[str, np.ndarray] = {}
+        for k, (tr, te) in enumerate(GroupKFold(args.folds).split(data.pairs, groups=data.groups)):
+            top = fit_adapters(base, data, tr, args, f"fold {k + 1}/{args.folds}")
+            held = sorted({a for a in data.pairs[te].ravel()})
+            oof.update(encode_passages(top, args.frozen, data, [p for a in held for p in data.all_passages[a]]))
+            tuned = article_vectors(top, args.frozen, data, held)
+            with torch.no_grad():
+                zero = article_vectors(base, args.frozen, data, held)
+            gold = data.gold[te]
+            for name, vecs in (("zero-shot", zero), ("tuned", tuned)):
+                cos = np.array([float(vecs[a] @ vecs[b]) for a, b in data.pairs[te]])
+                print(f"fold {k + 1}: {name} head cosine vs Overall r = {-np.corrcoef(cos, gold)[0, 1]:.3f}",
+                      file=sys.stderr)
+        # articles of rows that failed on their other side are in no fold; they are read, never scored
+        oof.update(encode_passages(top, args.frozen, data, [p for ps in data.all_passages.values() for p in ps
+                                                           if p not in oof]))
+        texts = list(oof)
+        np.savez(oof_vectors_path(), texts=np.array(texts), vectors=np.array([oof[t] for t in texts], np.float16))
+        spec = f"torch-e5-int8+{ADAPTER}"
+        summary = train(args.csv, args.scorer_out, encoder_spec=spec, folds=args.folds, progress=False,
+                        encoder=PrecomputedEncoder(oof_vectors_path()),
+                        encoder_name=TorchE5Encoder.name_for(adapter=ADAPTER))
+        print(f"scorer on out-of-fold tuned vectors -> {args.scorer_out}; CV Pearson {summary['cv_pearson']}, "
+              f"by group {summary['cv_by_group']}, by language pair {summary['cv_by_lang_pair']}")
+
+    top = fit_adapters(base, data, np.arange(len(data.pairs)), args, "all pairs")
+    MODELS.mkdir(exist_ok=True)
+    save_adapter(top, MODELS / f"{ADAPTER}.npz")
+    print(f"wrote {MODELS / f'{ADAPTER}.npz'} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
