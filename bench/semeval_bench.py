@@ -1,7 +1,7 @@
 """samestory beside its baselines and its own variants on a SemEval-2022 Task 8
 CSV, in one run.
 
-    python bench/semeval_bench.py ../shared/data/semeval22/dev.csv [--speed-pairs 40]
+    python bench/semeval_bench.py ../shared/data/semeval22/dev.csv [--speed-pairs 100]
 
 Systems (Pearson vs gold Overall: all pairs, original, translated, each language pair):
   tfidf           cosine of word TF-IDF vectors (fit on the file's texts)
@@ -97,7 +97,7 @@ def signal_pairs(articles, slots, encoder, legacy: bool = False):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("csv")
-    ap.add_argument("--speed-pairs", type=int, default=40, help="pairs timed per system (empty cache)")
+    ap.add_argument("--speed-pairs", type=int, default=100, help="pairs timed per system (empty cache)")
     args = ap.parse_args()
 
     from samestory.embed.lora import oof_vectors_path
@@ -141,10 +141,10 @@ def main() -> None:
     for name, pred in per_dim.items():
         print(f"{name:<18}" + "".join(f"{pearson(pred[:, j], Y[:, j]):>10.3f}" for j in range(len(dims))))
     print("\nOverall Pearson per language pair")
-    print(f"{'pair':<8}{'n':>5}" + "".join(f"{name[:14]:>16}" for name in results))
+    print(f"{'pair':<8}{'n':>5}" + "".join(f"{name[:16]:>17}" for name in results))
     for lp in sorted(set(lang_pair)):
         m = lang_pair == lp
-        print(f"{lp:<8}{m.sum():>5}" + "".join(f"{pearson(pred[m], gold[m]):>16.3f}" for pred in results.values()))
+        print(f"{lp:<8}{m.sum():>5}" + "".join(f"{pearson(pred[m], gold[m]):>17.3f}" for pred in results.values()))
 
     print("\n== cost: empty cache, same sample ==", file=sys.stderr)
     sample = df.sample(n=min(args.speed_pairs, len(df)), random_state=0).reset_index(drop=True)

@@ -2,7 +2,7 @@
 float e5, trained on SemEval pairs, on CPU.
 
     python training/finetune.py ../shared/data/semeval22/dev.csv            # CV, then ship
-    python training/finetune.py ../shared/data/semeval22/dev.csv --folds 0  # ship only
+    python training/finetune.py ../shared/data/semeval22/dev.csv --folds 0  # adapters only
 
 How: the bottom ``--frozen`` layers stay as they are, so their output for every
 passage is computed once and kept (float16); only the top layers run in each
@@ -53,18 +53,13 @@ class Data:
         self.pairs = np.array([s for s in slots if s is not None])
         self.gold = self.df.loc[self.ok, "Overall"].to_numpy(np.float32)
         self.groups = article_groups(self.df["pair_id"])[self.ok]
-        index: dict[str, int] = {}
-        self.articles = []                      # (passage ids, weights) of each article's head
-        for a in articles:
-            u = text_units(a)
+        units = [text_units(a) for a in articles]
+        self.all_passages = [u.passages for u in units]   # all are encoded for the out-of-fold vectors
+        index = {p: i for i, p in enumerate(dict.fromkeys(p for ps in self.all_passages for p in ps))}
+        self.articles = []                                # (passage ids, weights) of each article's head
+        for u in units:
             head = u.passages[:u.head_passages]
-            ids = [index.setdefault(p, len(index)) for p in head]
-            self.articles.append((ids, np.array([weight(p) for p in head], np.float32)))
-        # every passage of every article is encoded for the out-of-fold vectors
-        self.all_passages = {a_id: text_units(a).passages for a_id, a in enumerate(articles)}
-        for ps in self.all_passages.values():
-            for p in ps:
-                index.setdefault(p, len(index))
+            self.articles.append(([index[p] for p in head], np.array([weight(p) for p in head], np.float32)))
         self.texts = list(index)
         key = hashlib.sha1("\n".join(self.texts).encode()).hexdigest()[:12]
         kept = cache_dir() / f"finetune-states-{frozen}-{key}.pt"
@@ -191,7 +186,8 @@ def encode_passages(top, frozen: int, data: Data, texts: list[str]) -> dict[str,
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("csv")
-    ap.add_argument("--folds", type=int, default=5, help="0: skip cross-validation, only train and ship")
+    ap.add_argument("--folds", type=int, default=5,
+                    help="0: only the adapters (the scorer needs the out-of-fold vectors)")
     ap.add_argument("--frozen", type=int, default=10, help="bottom layers left as they are")
     ap.add_argument("--rank", type=int, default=16)
     ap.add_argument("--lr", type=float, default=3e-4)
@@ -228,7 +224,7 @@ def main() -> None:
                 print(f"fold {k + 1}: {name} head cosine vs Overall r = {-np.corrcoef(cos, gold)[0, 1]:.3f}",
                       file=sys.stderr)
         # articles of rows that failed on their other side are in no fold; they are read, never scored
-        oof.update(encode_passages(top, args.frozen, data, [p for ps in data.all_passages.values() for p in ps
+        oof.update(encode_passages(top, args.frozen, data, [p for ps in data.all_passages for p in ps
                                                            if p not in oof]))
         texts = list(oof)
         np.savez(oof_vectors_path(), texts=np.array(texts), vectors=np.array([oof[t] for t in texts], np.float16))

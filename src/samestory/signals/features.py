@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -31,18 +32,21 @@ class ArticleSignals:
     mentions: tuple[Mention, ...]
     dates: tuple[str, ...]
     numbers: tuple[str, ...]
+    char_profile: Any            # sparse character n-gram profile row (lexical.char_profiles)
 
 
 def analyse(articles: Sequence[Article], encoder: Encoder) -> list[ArticleSignals]:
     units = [text_units(a) for a in articles]
     vectors = embed_units(units, encoder)
+    profiles = lexical.char_profiles([a.full_text for a in articles]) if articles else []
     out = []
-    for article, u, v in zip(articles, units, vectors):
+    for i, (article, u, v) in enumerate(zip(articles, units, vectors)):
         text = article.full_text
         out.append(ArticleSignals(
             article=article, units=u, vectors=v,
             mentions=tuple(extract_mentions(text, article.lang)),
             dates=tuple(extract_dates(text)), numbers=tuple(extract_numbers(text)),
+            char_profile=profiles[i],
         ))
     return out
 
@@ -85,7 +89,7 @@ def pair_features(a: ArticleSignals, b: ArticleSignals, sim: np.ndarray | None =
     f["align_mean_max_dir"] = max(ab, ba)
     copy_ab, copy_ba = lexical.copied_share(ta, tb)
     f.update({
-        "char_cosine": lexical.char_ngram_cosine(ta, tb),
+        "char_cosine": lexical.profile_cosine(a.char_profile, b.char_profile),
         "word_jaccard": lexical.word_jaccard(ta, tb),
         "copy_min": min(copy_ab, copy_ba),
         "copy_max": max(copy_ab, copy_ba),
@@ -126,6 +130,7 @@ def _names() -> tuple[str, ...]:
     dummy = ArticleSignals(
         article=Article(text="x"), units=TextUnits(("x",), 1, 0),
         vectors=ArticleVectors(vec, vec, vec[None, :]), mentions=(), dates=(), numbers=(),
+        char_profile=lexical.char_profiles(["x"])[0],
     )
     return tuple(pair_features(dummy, dummy))
 

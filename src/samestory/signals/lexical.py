@@ -21,10 +21,14 @@ def _char_vectorizer():
                              alternate_sign=False, norm="l2")
 
 
-def char_ngram_cosine(a: str, b: str) -> float:
-    """Cosine of character 3-5-gram profiles of the transliterated texts."""
-    m = _char_vectorizer().transform([fold(a), fold(b)])
-    return float((m[0] @ m[1].T).toarray()[0, 0])
+def char_profiles(texts: list[str]):
+    """Character 3-5-gram profiles of the transliterated texts (sparse rows, unit
+    length), made once per article so that any pair's cosine is one dot product."""
+    return _char_vectorizer().transform([fold(t) for t in texts])
+
+
+def profile_cosine(a, b) -> float:
+    return float(a.multiply(b).sum())
 
 
 def shingles(text: str, n: int = 5) -> set[int]:
