@@ -1,7 +1,7 @@
 """Low-rank adapters (LoRA, Hu et al., 2021) for the PyTorch e5 encoder.
 
 Fine-tuning changes each adapted projection by ``scale * B @ A`` with rank-r
-matrices, so what samestory ships is the pair (A, B) per projection: about 1 MB
+matrices, so what samestory ships is the pair (A, B) per projection: 0.4 MB
 instead of the 470 MB model. At load time the update is merged into the float
 weights, before any int8 quantisation, so a tuned encoder costs nothing extra.
 """

