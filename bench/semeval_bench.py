@@ -34,7 +34,7 @@ from samestory.embed.backends import PrecomputedEncoder
 from samestory.evaluate.semeval import article_groups, is_original, load_pairs, pair_articles
 from samestory.signals import analyse, feature_matrix
 from samestory.signals.vectors import ArticleVectors
-from samestory.text.units import UnitSettings, _cut, weight
+from samestory.text.units import UnitSettings, _cut, opening, weight
 
 BASE = "torch-e5-int8"
 
@@ -61,10 +61,9 @@ def core_release_reading(signals, encoder, settings: UnitSettings = UnitSettings
     """Swap in 0.1's head and tail vectors: their own texts, encoded separately."""
     texts, spans = [], []
     for s in signals:
-        full = s.article.full_text
-        head = _cut(full, settings.head_weight)
+        head = opening(s.article, settings)
         tail = (_cut(s.article.text, settings.tail_weight, from_end=True)
-                if weight(full) > settings.head_weight + settings.tail_weight // 2 else None)
+                if weight(s.article.full_text) > settings.head_weight + settings.tail_weight // 2 else None)
         spans.append((len(texts), tail is not None))
         texts += [head] + ([tail] if tail else [])
     vecs = encoder.encode(texts)

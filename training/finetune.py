@@ -35,7 +35,7 @@ from samestory.embed import cache_dir
 from samestory.embed.backends import PrecomputedEncoder
 from samestory.embed.lora import SHIPPED as ADAPTER
 from samestory.embed.lora import add_lora, oof_vectors_path, save_adapter
-from samestory.embed.torch_e5 import TorchE5Encoder
+from samestory.embed.torch_e5 import TorchE5Encoder, mean_pool, pad_batch
 from samestory.evaluate.semeval import article_groups, load_pairs, pair_articles
 from samestory.text import text_units
 from samestory.text.units import weight
@@ -81,21 +81,11 @@ def frozen_states(encoder: TorchE5Encoder, texts: list[str], frozen: int) -> lis
     with torch.inference_mode():
         for start in tqdm(range(0, len(order), 32), desc="frozen layers", file=sys.stderr):
             batch = order[start:start + 32]
-            ids, keep = _pad([windows[i] for i in batch], cfg["pad"])
+            ids, keep = pad_batch([windows[i] for i in batch], cfg["pad"])
             x = model.run_layers(model.embed(ids), keep, 0, frozen)
             for r, i in enumerate(batch):
                 out[i] = x[r, :len(windows[i])].to(torch.float16).clone()
     return out
-
-
-def _pad(seqs: list, pad: int):
-    L = max(len(s) for s in seqs)
-    ids = torch.full((len(seqs), L), pad, dtype=torch.long)
-    keep = torch.zeros((len(seqs), L), dtype=torch.bool)
-    for r, s in enumerate(seqs):
-        ids[r, :len(s)] = torch.as_tensor(s)
-        keep[r, :len(s)] = True
-    return ids, keep
 
 
 def passage_vectors(top, frozen: int, states: list[torch.Tensor], chunk: int = 48) -> torch.Tensor:
@@ -112,18 +102,12 @@ def passage_vectors(top, frozen: int, states: list[torch.Tensor], chunk: int = 4
 
 
 def _top(top, frozen: int, states: list[torch.Tensor]) -> torch.Tensor:
-    L = max(len(s) for s in states)
-    x = torch.zeros(len(states), L, states[0].shape[1])
-    keep = torch.zeros(len(states), L, dtype=torch.bool)
-    for r, s in enumerate(states):
-        x[r, :len(s)] = s.float()
-        keep[r, :len(s)] = True
+    x = torch.nn.utils.rnn.pad_sequence([s.float() for s in states], batch_first=True)
+    keep = torch.arange(x.shape[1])[None, :] < torch.tensor([len(s) for s in states])[:, None]
     mask = keep[:, None, None, :]
     for layer in top.layers[frozen:]:
         x = layer(x, mask)
-    w = keep.unsqueeze(-1).float()
-    v = (x * w).sum(1) / w.sum(1)
-    return torch.nn.functional.normalize(v, dim=-1)
+    return torch.nn.functional.normalize(mean_pool(x, keep), dim=-1)
 
 
 def cosent(cos: torch.Tensor, gold: torch.Tensor, scale: float = 20.0) -> torch.Tensor:

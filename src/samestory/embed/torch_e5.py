@@ -34,6 +34,25 @@ class _Tokenizer:
         return [e.ids for e in self._tok.encode_batch(clean, add_special_tokens=False)]
 
 
+def pad_batch(seqs: list[list[int]], pad_id: int):
+    """(ids, keep): token ids padded to the longest sequence, and which are real."""
+    import torch
+
+    L = max(len(seq) for seq in seqs)
+    ids = torch.full((len(seqs), L), pad_id, dtype=torch.long)
+    keep = torch.zeros((len(seqs), L), dtype=torch.bool)
+    for r, seq in enumerate(seqs):
+        ids[r, :len(seq)] = torch.as_tensor(seq)
+        keep[r, :len(seq)] = True
+    return ids, keep
+
+
+def mean_pool(x, keep):
+    """Mean over real tokens (specials included), as e5 pools."""
+    weights = keep.unsqueeze(-1).to(x.dtype)
+    return (x * weights).sum(1) / weights.sum(1)
+
+
 def _build(model: dict, quantize: bool, adapter: str | None = None):
     import torch
     from torch import nn
@@ -89,13 +108,8 @@ def _build(model: dict, quantize: bool, adapter: str | None = None):
                 x = layer(x, mask)
             return x
 
-        @staticmethod
-        def pool(x, keep):
-            weights = keep.unsqueeze(-1).to(x.dtype)
-            return (x * weights).sum(1) / weights.sum(1)    # mean over real tokens, specials included
-
         def forward(self, ids, keep):
-            return self.pool(self.run_layers(self.embed(ids), keep), keep)
+            return mean_pool(self.run_layers(self.embed(ids), keep), keep)
 
     encoder = Encoder().eval()
     if adapter:
@@ -229,13 +243,7 @@ class TorchE5Encoder:
                 while end < len(order) and (end - start + 1) * len(windows[order[end]][1]) <= self.max_batch_tokens:
                     end += 1
                 batch = [windows[w] for w in order[start:end]]
-                L = len(batch[-1][1])
-                ids = torch.full((len(batch), L), cfg["pad"], dtype=torch.long)
-                keep = torch.zeros((len(batch), L), dtype=torch.bool)
-                for r, (_, seq) in enumerate(batch):
-                    ids[r, :len(seq)] = torch.tensor(seq)
-                    keep[r, :len(seq)] = True
-                pooled = self._model(ids, keep).numpy()
+                pooled = self._model(*pad_batch([seq for _, seq in batch], cfg["pad"])).numpy()
                 for r, (i, seq) in enumerate(batch):
                     w = max(len(seq) - 2, 1)                 # windows weigh by their content length
                     sums[i] += w * pooled[r]
