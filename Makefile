@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SHARED ?= ../shared/data
 
-.PHONY: setup setup-browser demo test bench bench-scale bench-encoder bench-load train clean
+.PHONY: setup setup-browser demo test bench bench-scale bench-encoder bench-load train train-scorer clean
 
 setup: $(VENV)/.installed
 
@@ -45,6 +45,9 @@ bench-load: setup
 
 train: setup    # fine-tune the encoder's adapters and the scorer (CPU, about 30 min): the shipped models
 	$(PY) training/finetune.py $(SHARED)/semeval22/dev.csv
+
+train-scorer: setup  # refit only the scorer (1 min), on the out-of-fold vectors that `make train` cached
+	$(PY) training/finetune.py $(SHARED)/semeval22/dev.csv --scorer-only
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

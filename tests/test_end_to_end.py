@@ -141,3 +141,16 @@ def test_eval_semeval_json(tmp_path, shared, comparer):
     assert {"Overall", "Narrative", "Geography"} <= set(out["pearson"])
     assert "en-en" in out["by_lang_pair"] or len(out["by_lang_pair"]) >= 1
     assert out["seconds"] > 0
+
+
+def test_a_bot_check_page_gets_the_prior_not_a_judgement(comparer):
+    from test_ingest import BOT_CHECK
+
+    # two identical bot checks would otherwise read as a perfect copy
+    result = comparer.compare(BOT_CHECK, BOT_CHECK)
+    assert [result.dimensions[d] for d in DIMENSIONS] == pytest.approx(comparer.scorer.prior_, abs=1e-3)
+    assert not result.same_story and result.confidence == 0.0
+    assert any("not an article (bot check page)" in f for f in result.evidence.flags)
+    story = (EXAMPLES / "rewrite_storm.txt").read_text()
+    same = comparer.compare(story, story)                    # the same text that *is* an article
+    assert same.same_story and same.overall < 2.0 and same.confidence > 0.5

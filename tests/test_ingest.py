@@ -84,3 +84,20 @@ def test_large_file_is_read_up_to_the_limit(tmp_path):
 def test_missing_file():
     with pytest.raises(InputError, match="no such file"):
         read_record("/nonexistent/article.txt")
+
+
+BOT_CHECK = ("We are sorry, but we recorded a huge number of connections from your IP address.\n\n"
+             "If you want to connect with us, tick \"I AM NOT A ROBOT\".\n\nYour IP address: 192.0.2.7")
+
+
+def test_a_bot_check_page_is_kept_but_flagged_not_an_article():
+    article = clean_record({"text": BOT_CHECK})
+    assert article.cleaning.not_article == "bot check page"
+    assert "IP address" in article.text       # kept: the record is not lost, and a reader sees why
+
+
+def test_articles_and_headlines_about_captchas_are_articles():
+    story = (EXAMPLES / "rewrite_storm.txt").read_text()
+    assert clean_record({"text": story + "\n\nThis site is protected by reCAPTCHA."}).cleaning.not_article is None
+    assert clean_record({"title": "Google retires the CAPTCHA: no more 'I am not a robot' boxes"}
+                        ).cleaning.not_article is None

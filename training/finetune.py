@@ -3,6 +3,7 @@ float e5, trained on SemEval pairs, on CPU.
 
     python training/finetune.py ../shared/data/semeval22/dev.csv            # CV, then ship
     python training/finetune.py ../shared/data/semeval22/dev.csv --folds 0  # adapters only
+    python training/finetune.py ../shared/data/semeval22/dev.csv --scorer-only  # scorer, from cached CV vectors
 
 How: the bottom ``--frozen`` layers stay as they are, so their output for every
 passage is computed once and kept (float16); only the top layers run in each
@@ -167,6 +168,17 @@ def encode_passages(top, frozen: int, data: Data, texts: list[str]) -> dict[str,
     return out
 
 
+def fit_scorer(args) -> None:
+    """Cross-validate and fit the scorer on the out-of-fold tuned vectors."""
+    from samestory.train import train
+
+    summary = train(args.csv, args.scorer_out, encoder_spec=f"torch-e5-int8+{ADAPTER}", folds=args.folds or 5,
+                    progress=False, encoder=PrecomputedEncoder(oof_vectors_path()),
+                    encoder_name=TorchE5Encoder.name_for(adapter=ADAPTER))
+    print(f"scorer on out-of-fold tuned vectors -> {args.scorer_out}; CV Pearson {summary['cv_pearson']}, "
+          f"by group {summary['cv_by_group']}, by language pair {summary['cv_by_lang_pair']}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("csv")
@@ -178,7 +190,14 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--batch", type=int, default=32, help="pairs per step")
     ap.add_argument("--scorer-out", default=str(MODELS / "scorer-v3.json.gz"))
+    ap.add_argument("--scorer-only", action="store_true",
+                    help="refit only the scorer, on the out-of-fold vectors a full run left in the cache")
     args = ap.parse_args()
+    if args.scorer_only:
+        if not oof_vectors_path().exists():
+            sys.exit(f"no out-of-fold vectors at {oof_vectors_path()}: run without --scorer-only first")
+        fit_scorer(args)
+        return
     torch.manual_seed(0)
     start = time.perf_counter()
 
@@ -191,8 +210,6 @@ def main() -> None:
 
     if args.folds:
         from sklearn.model_selection import GroupKFold
-
-        from samestory.train import train
 
         oof: dict[str, np.ndarray] = {}
         for k, (tr, te) in enumerate(GroupKFold(args.folds).split(data.pairs, groups=data.groups)):
@@ -212,12 +229,7 @@ def main() -> None:
                                                            if p not in oof]))
         texts = list(oof)
         np.savez(oof_vectors_path(), texts=np.array(texts), vectors=np.array([oof[t] for t in texts], np.float16))
-        spec = f"torch-e5-int8+{ADAPTER}"
-        summary = train(args.csv, args.scorer_out, encoder_spec=spec, folds=args.folds, progress=False,
-                        encoder=PrecomputedEncoder(oof_vectors_path()),
-                        encoder_name=TorchE5Encoder.name_for(adapter=ADAPTER))
-        print(f"scorer on out-of-fold tuned vectors -> {args.scorer_out}; CV Pearson {summary['cv_pearson']}, "
-              f"by group {summary['cv_by_group']}, by language pair {summary['cv_by_lang_pair']}")
+        fit_scorer(args)
 
     top = fit_adapters(base, data, np.arange(len(data.pairs)), args, "all pairs")
     MODELS.mkdir(exist_ok=True)

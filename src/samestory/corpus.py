@@ -116,6 +116,8 @@ class Corpus:
             article = tag_language(clean_record(item.record, self.clean))
         except InputError as exc:
             return _Prepared(item, error=str(exc))
+        if article.cleaning.not_article:    # a bot check would gather every bot check into one "story"
+            return _Prepared(item, error=f"not an article ({article.cleaning.not_article})")
         ts = parse_timestamp(article.date)
         return _Prepared(item, article, content_id(article), ts if ts is not None else time.time())
 

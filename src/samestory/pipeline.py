@@ -16,7 +16,7 @@ import numpy as np
 from samestory.embed import CachedEncoder, Encoder, load_encoder
 from samestory.ingest import CleanSettings, clean_record
 from samestory.scoring import PairScorer, build_evidence
-from samestory.signals import ArticleSignals, analyse, pair_features
+from samestory.signals import ArticleSignals, analyse, judgeable, pair_features
 from samestory.signals.alignment import similarity
 from samestory.signals.places import gazetteer
 from samestory.text import tag_language
@@ -63,11 +63,13 @@ class Comparer:
         rows = [pair_features(a, b, s) for (a, b), s in zip(pairs, sims)]
         names = self.scorer.feature_names
         X = np.array([[r[n] for n in names] for r in rows], dtype=np.float32)
-        preds = self.scorer.predict(X) if len(X) else np.zeros((0, len(DIMENSIONS)))
+        judge = judgeable(pairs)
+        preds = self.scorer.predict(X, judge)
         out = []
-        for (a, b), sim, pred in zip(pairs, sims, preds):
+        for (a, b), sim, pred, ok in zip(pairs, sims, preds, judge):
             dims = {d: round(float(v), 4) for d, v in zip(DIMENSIONS, pred)}
             same, conf = verdict(dims["overall"], self.threshold)
+            conf = conf if ok else 0.0
             out.append(PairScore(dimensions=dims, same_story=same, confidence=conf,
                                  evidence=build_evidence(a, b, sim), model=self.scorer.encoder))
         return out

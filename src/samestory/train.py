@@ -17,7 +17,7 @@ import numpy as np
 from samestory.embed import CachedEncoder, Encoder, load_encoder
 from samestory.evaluate.semeval import analyse_pairs, article_groups, load_pairs, report
 from samestory.scoring import PairScorer
-from samestory.signals import feature_matrix, feature_names
+from samestory.signals import feature_matrix, feature_names, judgeable
 from samestory.types import CSV_COLUMNS, DIMENSIONS, InputError
 
 
@@ -34,20 +34,21 @@ def training_data(csv_path: str | Path, encoder_spec: str = "torch-e5-int8", pro
     pairs, errors = analyse_pairs(df, encoder, progress=progress)
     ok = np.array([p is not None for p in pairs])
     X = feature_matrix([p for p in pairs if p is not None])
+    judge = judgeable([p for p in pairs if p is not None])
     Y = df.loc[ok, [CSV_COLUMNS[d] for d in DIMENSIONS]].to_numpy(np.float32)
     groups = article_groups(df["pair_id"])[ok]
-    return df, ok, X, Y, groups, errors, encoder.name
+    return df, ok, X, judge, Y, groups, errors, encoder.name
 
 
 def cross_validate(X: np.ndarray, Y: np.ndarray, groups: np.ndarray, folds: int = 5,
-                   params: dict[str, Any] | None = None) -> np.ndarray:
-    """Out-of-fold predictions with GroupKFold."""
+                   params: dict[str, Any] | None = None, judge: np.ndarray | None = None) -> np.ndarray:
+    """Out-of-fold predictions with GroupKFold (``judge``: see ``PairScorer.predict``)."""
     from sklearn.model_selection import GroupKFold
 
     oof = np.zeros_like(Y)
     for tr, te in GroupKFold(folds).split(X, groups=groups):
         model = PairScorer(**(params or {})).fit(X[tr], Y[tr], groups[tr])
-        oof[te] = model.predict(X[te])
+        oof[te] = model.predict(X[te], None if judge is None else judge[te])
     return oof
 
 
@@ -56,11 +57,11 @@ def train(csv_path: str | Path, out: str | Path, encoder_spec: str = "torch-e5-i
     """Cross-validate, fit on everything, save. ``encoder`` (with the ``encoder_name``
     the model will check at load time) replaces ``encoder_spec``'s for the features."""
     start = time.perf_counter()
-    df, ok, X, Y, groups, errors, encoder_name_ = training_data(csv_path, encoder_spec, progress, encoder)
+    df, ok, X, judge, Y, groups, errors, encoder_name_ = training_data(csv_path, encoder_spec, progress, encoder)
     encoder_name = encoder_name or encoder_name_
     if progress:
         print(f"cross-validating on {len(X)} pairs, {len(set(groups))} article groups", file=sys.stderr)
-    oof = cross_validate(X, Y, groups, folds)
+    oof = cross_validate(X, Y, groups, folds, judge=judge)
     predictions = np.full((len(df), len(DIMENSIONS)), np.nan)
     predictions[ok] = oof
     cv = report(df, predictions, time.perf_counter() - start, errors, articles=0)

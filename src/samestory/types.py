@@ -32,6 +32,8 @@ class CleaningReport:
     encoding_fixed: bool = False
     truncated_bytes: int = 0
     source_format: str = "text"
+    #: why this is not an article (a bot check, an error page, a site's masthead) or None
+    not_article: str | None = None
 
     @property
     def chars_removed(self) -> int:

@@ -23,6 +23,9 @@ from samestory.types import Article, CleaningReport, InputError
 class CleanSettings:
     max_chars: int = 200_000  # longer bodies are cut here; the report says so
     min_chars: int = 20
+    # A page this short that carries a non-article signature *is* that page; a longer
+    # article that mentions a captcha in passing stays an article.
+    not_article_max_chars: int = 600
 
 
 # Lines that are debris wherever they appear (case-insensitive, whole line).
@@ -50,6 +53,22 @@ _DEBRIS_LINE = re.compile(
     | loading\.{0,3}
     )$""",
     re.IGNORECASE | re.VERBOSE,
+)
+# Pages a scraper gets instead of the article. Such a page is kept (the record is
+# not lost) but flagged, so no score treats its words as the story's.
+_NOT_ARTICLE = (
+    (re.compile(r"not a robot|nie jestem robotem|kein roboter|pas un robot|no soy un robot|"
+                r"non sono un robot|captcha|unusual traffic|verify (?:that )?you are (?:a )?human|"
+                r"(?:your|twój|ihre) ip[- ]?(?:address|adres|adresse)|adresu ip", re.IGNORECASE),
+     "bot check page"),
+    (re.compile(r"checking your browser|enable javascript and cookies|please (?:enable|turn on) javascript",
+                re.IGNORECASE), "browser check page"),
+    (re.compile(r"404 not found|403 forbidden|page not found|seite nicht gefunden|page introuvable|"
+                r"página no encontrada", re.IGNORECASE), "error page"),
+    (re.compile(r"(?:subscribe|log in|sign in) to (?:continue|keep) reading|reached your (?:free )?article limit",
+                re.IGNORECASE), "paywall"),
+    # ahewar.org's masthead (also machine-spun), which SemEval's Arabic scrape holds in place of articles
+    (re.compile(r"الحوار (?:المتمدن|الحضاري)[\s\S]*(?:ادعم|ابن رشد)"), "site masthead"),
 )
 # Words that icon fonts render as text when a scraper strips the glyphs.
 _ICON_WORDS = frozenset(
@@ -106,6 +125,15 @@ def strip_debris(text: str) -> tuple[str, list[str]]:
         kept = kept[: last_prose + 1] + [l for l in tail if l and not _is_trailing_debris(l)]
     cleaned = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
     return cleaned, removed
+
+
+def not_article_reason(title: str, body: str, settings: CleanSettings = CleanSettings()) -> str | None:
+    """Why a short page is not an article (bot check, error page, paywall, masthead), or None.
+    A headline-only record is never flagged: a headline about captchas is news."""
+    page = f"{title}\n{body}".strip()
+    if not body.strip() or len(page) > settings.not_article_max_chars:
+        return None
+    return next((reason for pattern, reason in _NOT_ARTICLE if pattern.search(page)), None)
 
 
 def _split_title(text: str) -> tuple[str, str]:
@@ -240,5 +268,6 @@ def clean_record(record: Mapping[str, Any], settings: CleanSettings = CleanSetti
             encoding_fixed=encoding_fixed,
             truncated_bytes=truncated,
             source_format=source_format,
+            not_article=not_article_reason(title, cleaned, settings),
         ),
     )

@@ -47,6 +47,9 @@ def build_evidence(a: ArticleSignals, b: ArticleSignals, sim: np.ndarray, max_pa
             flags.append(f"{side}: language unknown; scored with the multilingual model anyway")
         elif art.lang not in CORE_LANGUAGES:
             flags.append(f"{side}: language '{art.lang}' is outside the 10 the scorer was trained on")
+        if art.cleaning.not_article:
+            flags.append(f"{side}: not an article ({art.cleaning.not_article}); the scores are the "
+                         "model's prior, not a judgement")
         if art.cleaning.truncated_bytes:
             flags.append(f"{side}: input over the size limit; {art.cleaning.truncated_bytes:,} bytes not read")
     copy_ab, copy_ba = copied_share(a.article.full_text, b.article.full_text)

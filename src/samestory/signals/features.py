@@ -138,6 +138,13 @@ def _names() -> tuple[str, ...]:
 _NAMES = _names()
 
 
+def judgeable(pairs: Sequence[tuple[ArticleSignals, ArticleSignals]]) -> np.ndarray:
+    """False for pairs with a side that cleaning found is not an article (a bot
+    check, an error page): the scorer answers those with its prior."""
+    return np.array([not (a.article.cleaning.not_article or b.article.cleaning.not_article)
+                     for a, b in pairs], dtype=bool)
+
+
 def feature_matrix(pairs: Sequence[tuple[ArticleSignals, ArticleSignals]]) -> np.ndarray:
     rows = [pair_features(a, b) for a, b in pairs]
     return np.array([[r[n] for n in _NAMES] for r in rows], dtype=np.float32)
