@@ -42,7 +42,7 @@ def test_malformed_lines_are_reported_and_every_record_accounted_for(tmp_path):
     ]
     feed.write_text("\n".join(lines) + "\n")
     report = Corpus(tmp_path / "x.db", progress=False).add(iter_records([str(feed)]))
-    by_line = {o["line"]: o for o in report.outcomes}
+    by_line = {o.line: o.to_dict() for o in report.outcomes}
     assert sorted(by_line) == [1, 2, 3, 4, 5, 6, 7]
     assert [by_line[n]["status"] for n in range(1, 8)] == ["added", "error", "error", "error", "added", "error", "error"]
     assert "invalid JSON" in by_line[2]["error"] and "not an object" in by_line[3]["error"]
@@ -87,7 +87,7 @@ def test_incremental_adds_keep_story_ids(tmp_path, uci_small):
     small.iloc[half:].to_csv(b, index=False)
     db = tmp_path / "x.db"
     first = Corpus(db, progress=False).add(iter_records([str(a)], UCI_COLS))
-    before = {o["article"]: o["story"] for o in first.outcomes if o["status"] == "added"}
+    before = {o.article: o.story for o in first.outcomes if o.status == "added"}
     corpus = Corpus(db, progress=False)
     second = corpus.add(iter_records([str(b)], UCI_COLS))
     con = sqlite3.connect(db)
@@ -97,7 +97,7 @@ def test_incremental_adds_keep_story_ids(tmp_path, uci_small):
         assert now == story or merged.get(story) == now
     # later headlines of the same stories join the stories the first add opened
     old = set(before.values())
-    joined = [o for o in second.outcomes if o["status"] == "added" and o["story"] in old]
+    joined = [o for o in second.outcomes if o.status == "added" and o.story in old]
     assert len(joined) >= 0.7 * second.added
 
 
@@ -132,9 +132,7 @@ def test_resume_after_kill_minus_nine(tmp_path, shared):
     assert con.execute("SELECT COUNT(*) FROM inputs").fetchone()[0] == len(df)
     summary = json.loads(done.stdout)
     assert summary["added"] + summary["already_stored"] == len(df)
-    corpus = Corpus(db, progress=False)
-    corpus._load()
-    assert len(corpus.ann) == total  # the ANN index caught up with the store
+    assert len(Corpus(db, progress=False).ann()) == total  # the ANN index caught up with the store
 
 
 def test_copies_and_translations_are_duplicates_in_one_story(tmp_path):
@@ -155,7 +153,7 @@ def test_copies_and_translations_are_duplicates_in_one_story(tmp_path):
     feed.write_text("\n".join(json.dumps(r) for r in records))
     corpus = Corpus(tmp_path / "x.db", progress=False)
     report = corpus.add(iter_records([str(feed)]))
-    story = [o["story"] for o in report.outcomes]
+    story = [o.story for o in report.outcomes]
     assert story[0] == story[1] == story[2] == story[3] != story[4]
     groups = corpus.duplicates()
     assert len(groups) == 1
@@ -163,7 +161,7 @@ def test_copies_and_translations_are_duplicates_in_one_story(tmp_path):
     assert groups[0]["source"]["title"].startswith("Storm Ingrid shuts Port of Rotterdam")
     assert copies["en"]["copied_share"] > 0.9          # the republished wire copy
     assert copies["de"]["copied_share"] is None        # the translation
-    hits = corpus.similar(report.outcomes[3]["article"], k=3)
+    hits = corpus.similar(report.outcomes[3].article, k=3)
     assert {h.lang for h in hits} >= {"en", "de"}
     assert all(h.same_story for h in hits)
 

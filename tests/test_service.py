@@ -14,6 +14,7 @@ import pytest
 from conftest import EXAMPLES, ROOT
 
 TOKEN = "test-token-123"
+SERVED: dict[str, Path] = {}
 
 
 def _free_port() -> int:
@@ -25,6 +26,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
     db = tmp_path_factory.mktemp("svc") / "news.db"
+    SERVED["db"] = db
     port = _free_port()
     env = {**os.environ, "SAMESTORY_TOKEN": TOKEN}
     proc = subprocess.Popen([sys.executable, "-m", "samestory.cli", "serve", "--db", str(db), "--port", str(port),
@@ -106,6 +108,41 @@ def test_articles_stories_similar(service):
     page = httpx.get(f"{service}/ui/stories")
     assert page.status_code == 200 and "<svg" in page.text and "Storm Ingrid" in page.text
     assert httpx.get(f"{service}/ui/stories/{results[0]['story']}").status_code == 200
+
+
+def test_single_articles_and_a_cli_writer_beside_the_service(service, tmp_path):
+    """One new article at a time into the non-empty index, then a CLI ``index add`` on
+    the database the service is serving: the service notices before its next write."""
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    db = SERVED["db"]
+    before = httpx.get(f"{service}/healthz").json()["articles"]
+    follow_up = {"text": "Storm Ingrid: Rotterdam port reopens after two days. The Port of Rotterdam reopened "
+                         "on Thursday after storm Ingrid closed it for two days; ships queued at the entrance.",
+                 "date": "2026-02-11T08:00:00Z"}
+    one = httpx.post(f"{service}/articles", json=follow_up, headers=auth, timeout=120)
+    assert one.status_code == 200, one.text
+    assert one.json()["results"][0]["status"] == "added"
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(json.dumps({"text": "Valdoria parliament passes 2027 budget after all-night session. "
+                                        "Lawmakers approved it by 61 votes to 54.", "date": "2026-02-12T10:00:00Z"})
+                    + "\n")
+    report = tmp_path / "report.jsonl"
+    cli = subprocess.run([sys.executable, "-m", "samestory.cli", "index", "add", str(feed), "--db", str(db),
+                          "--report", str(report)], capture_output=True, text=True, timeout=300)
+    assert cli.returncode == 0, cli.stderr
+    cli_article = json.loads(report.read_text())["article"]
+    other = {"text": "Valdoria budget vote: the fuel subsidy cut survives a late amendment, and the 2027 "
+                     "budget passes by 61 votes to 54.", "date": "2026-02-12T11:00:00Z"}
+    two = httpx.post(f"{service}/articles", json=other, headers=auth, timeout=120)
+    assert two.status_code == 200, two.text
+    assert two.json()["results"][0]["status"] == "added"
+    assert httpx.get(f"{service}/healthz").json()["articles"] == before + 3
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT COUNT(*), COUNT(DISTINCT rowid) FROM articles").fetchone() == (before + 3,) * 2
+    sim = httpx.get(f"{service}/articles/{two.json()['results'][0]['id']}/similar", params={"k": 1}).json()
+    assert sim["results"][0]["id"] == cli_article
 
 
 @pytest.mark.parametrize("method, path, body, code, needle", [

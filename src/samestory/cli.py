@@ -153,13 +153,7 @@ def _write_outcomes(outcomes, path: str | None) -> None:
     if path:
         with open(path, "w", encoding="utf-8") as fh:
             for o in outcomes:
-                fh.write(json.dumps(o, ensure_ascii=False) + "\n")
-
-
-def _add_summary(report) -> dict[str, Any]:
-    return {"added": report.added, "already_stored": report.already_stored, "errors": report.errors,
-            "stories_created": report.stories_created, "stories_merged": report.stories_merged,
-            "seconds": report.seconds}
+                fh.write(json.dumps(o.to_dict(), ensure_ascii=False) + "\n")
 
 
 def cmd_index_add(args: argparse.Namespace) -> int:
@@ -169,9 +163,9 @@ def cmd_index_add(args: argparse.Namespace) -> int:
     report = corpus.add(_count_and_iter(args), batch_size=args.batch_size)
     _write_outcomes(report.outcomes, args.report)
     for o in report.outcomes:
-        if o["status"] == "error":
-            print(f"error: {o['source']}:{o['line']}: {o['error']}", file=sys.stderr)
-    summary = _add_summary(report)
+        if o.status == "error":
+            print(f"error: {o.source}:{o.line}: {o.error}", file=sys.stderr)
+    summary = report.summary()
     if args.json:
         _dump(summary)
     else:
@@ -262,7 +256,7 @@ def cmd_cluster(args: argparse.Namespace) -> int:
         with open(args.out, "w", encoding="utf-8") as fh:
             _stories_out(stories, args.format, fh)
     _write_outcomes(report.outcomes, args.report)
-    summary = {**_add_summary(report), "stories": len(stories), "out": args.out}
+    summary = {**report.summary(), "stories": len(stories), "out": args.out}
     _dump(summary) if args.json else print(", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.items()))
     return 0
 
@@ -279,12 +273,12 @@ def cmd_timeline(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_stories(args: argparse.Namespace) -> int:
-    from samestory.evaluate.stories import evaluate_stories
+    from samestory.evaluate.stories import LabelledFile, evaluate_stories
     from samestory.stories.cluster import StorySettings
 
-    settings = StorySettings(window_hours=args.window_hours)
-    result = evaluate_stories(args.csv, args.text_col, args.label_col, args.time_col,
-                              corpus_options={"settings": settings})
+    settings = StorySettings(window_hours=args.window_hours, link_threshold=args.threshold)
+    spec = LabelledFile(args.csv, args.text_col, args.label_col, args.time_col, args.lang_col, args.title_col)
+    result = evaluate_stories(spec, corpus_options={"settings": settings})
     if args.json:
         _dump(result)
     else:
@@ -317,6 +311,8 @@ def _input_flags(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from samestory.stories.cluster import StorySettings
+
     from samestory import __version__
     from samestory.ingest import MAX_BYTES
 
@@ -362,12 +358,17 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--json", action="store_true")
     t.set_defaults(func=cmd_train)
 
-    st = esub.add_parser("stories", help="cluster labelled rows from scratch; BCubed, pairwise F1, ARI")
+    st = esub.add_parser("stories", help="cluster labelled rows from scratch; pairwise F1, BCubed, ARI")
     st.add_argument("csv")
-    st.add_argument("--text-col", required=True, help="column with the text (e.g. TITLE)")
+    st.add_argument("--text-col", required=True, help="column with the text (e.g. TITLE, or text)")
     st.add_argument("--label-col", required=True, help="column with the gold story id (e.g. STORY)")
     st.add_argument("--time-col", help="column with the time (e.g. TIMESTAMP, epoch ms or ISO)")
-    st.add_argument("--window-hours", type=float, default=48.0, help="story time window (default 48)")
+    st.add_argument("--lang-col", help="column with the language code, if the file has one")
+    st.add_argument("--title-col", help="column with the headline, if apart from the text")
+    st.add_argument("--window-hours", type=float, default=StorySettings.window_hours,
+                    help=f"a story stays open this long after its latest article (default {StorySettings.window_hours:g})")
+    st.add_argument("--threshold", type=float, default=StorySettings.link_threshold,
+                    help=f"story linkage needed to join a story (default {StorySettings.link_threshold:g})")
     st.add_argument("--json", action="store_true", help="one JSON object on standard output")
     st.set_defaults(func=cmd_eval_stories)
 

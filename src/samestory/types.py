@@ -173,6 +173,27 @@ class SimilarArticle:
 
 
 @dataclass(frozen=True)
+class AddOutcome:
+    """What became of one input record: ``added``, ``exists`` (already stored) or ``error``."""
+
+    source: str
+    line: int
+    status: str
+    article: str | None = None     # the stored article's id (content hash)
+    story: int | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """One line of ``index add --report``."""
+        out: dict[str, Any] = {"source": self.source, "line": self.line, "status": self.status}
+        if self.status == "error":
+            out["error"] = self.error
+        else:
+            out.update(article=self.article, story=self.story)
+        return out
+
+
+@dataclass(frozen=True)
 class AddReport:
     """What ``index add`` did with each input record, exactly once each."""
 
@@ -182,4 +203,9 @@ class AddReport:
     stories_created: int
     stories_merged: int
     seconds: float
-    outcomes: list[dict[str, Any]] = field(default_factory=list)
+    outcomes: list[AddOutcome] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        return {"added": self.added, "already_stored": self.already_stored, "errors": self.errors,
+                "stories_created": self.stories_created, "stories_merged": self.stories_merged,
+                "seconds": self.seconds}

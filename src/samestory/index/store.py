@@ -1,22 +1,23 @@
 """The embedded store: one SQLite file holds articles, vectors, MinHash
-signatures, stories and the input ledger.
+signatures, the linker's per-article fingerprints, stories and the input ledger.
+All of samestory's SQL lives here.
 
 SQLite in WAL mode: one writer at a time (a lock file makes that explicit for
 the whole ``add`` run, since the ANN file is written too) and readers that only
 ever see whole batches, because each batch is one transaction. Re-adding an
 article is a no-op: articles are keyed by the hash of their cleaned content.
+``data_version`` tells a long-lived reader that another process has committed.
 """
 from __future__ import annotations
 
 import fcntl
 import json
 import sqlite3
-import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -29,13 +30,14 @@ CREATE TABLE IF NOT EXISTS articles (
     id TEXT UNIQUE NOT NULL,          -- content hash: the same article is stored once
     title TEXT, text TEXT, lang TEXT, date TEXT, ts REAL, url TEXT, source TEXT,
     story INTEGER, dup_of INTEGER, copied REAL,
-    vec BLOB NOT NULL, minhash BLOB NOT NULL, added REAL
+    vec BLOB NOT NULL, minhash BLOB NOT NULL, added REAL,
+    names BLOB, keywords BLOB, numbers BLOB, tokens INTEGER, density REAL, dated INTEGER
 );
 CREATE INDEX IF NOT EXISTS articles_story ON articles(story);
 CREATE INDEX IF NOT EXISTS articles_ts ON articles(ts);
 CREATE TABLE IF NOT EXISTS stories (
     id INTEGER PRIMARY KEY,
-    vsum BLOB NOT NULL, n INTEGER NOT NULL, tsum REAL NOT NULL,
+    vsum BLOB NOT NULL, n INTEGER NOT NULL, tsum REAL NOT NULL DEFAULT 0,
     first REAL, last REAL, label TEXT, langs TEXT, merged_into INTEGER
 );
 CREATE TABLE IF NOT EXISTS inputs (
@@ -43,6 +45,11 @@ CREATE TABLE IF NOT EXISTS inputs (
     PRIMARY KEY (source, line)
 );
 """
+# Columns added after the first release: an older file gains them on open (NULL
+# for old rows; the corpus derives those from the stored text).
+_ADDED_COLUMNS = {"names": "BLOB", "keywords": "BLOB", "numbers": "BLOB", "tokens": "INTEGER", "density": "REAL",
+                  "dated": "INTEGER"}
+_ARTICLE_COLS = "rowid, id, title, text, lang, date, ts, url, story, dup_of, copied"
 
 
 @dataclass
@@ -64,6 +71,62 @@ class StoredArticle:
         return Article(text=self.text, title=self.title, lang=self.lang, date=self.date, lang_confidence=1.0)
 
 
+@dataclass(frozen=True)
+class ArticleRow:
+    """One new article as it is written."""
+
+    rowid: int
+    id: str
+    article: Article
+    ts: float
+    source: str
+    story: int
+    dup_of: int | None
+    copied: float | None
+    vec: np.ndarray
+    minhash: np.ndarray
+    names: Sequence[int]
+    keywords: bytes
+    numbers: Sequence[int]
+    tokens: int
+    density: float
+    dated: bool
+    added: float
+
+
+@dataclass(frozen=True)
+class StoryRow:
+    id: int
+    vsum: np.ndarray
+    n: int
+    first: float
+    last: float
+    langs: Sequence[str]
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    """What the in-memory index keeps of a stored article."""
+
+    rowid: int
+    ts: float
+    lang: str
+    story: int | None
+    dup_of: int | None
+    minhash: np.ndarray
+    names: np.ndarray | None     # None for rows written before fingerprints were stored
+    keywords: bytes | None
+    numbers: np.ndarray | None
+    tokens: int | None
+    density: float | None
+    dated: bool | None
+    text: str | None             # only where names or keywords are missing
+
+
+def _uint32(blob: bytes | None) -> np.ndarray | None:
+    return None if blob is None else np.frombuffer(blob, np.uint32)
+
+
 class Store:
     def __init__(self, path: str | Path, readonly: bool = False):
         self.path = Path(path)
@@ -75,6 +138,10 @@ class Store:
         self.db.execute("PRAGMA synchronous=NORMAL")
         if not readonly:
             self.db.executescript(SCHEMA)
+            have = {r[1] for r in self.db.execute("PRAGMA table_info(articles)")}
+            for col, kind in _ADDED_COLUMNS.items():
+                if col not in have:
+                    self.db.execute(f"ALTER TABLE articles ADD COLUMN {col} {kind}")
 
     # -- writing -------------------------------------------------------------
     @contextmanager
@@ -98,12 +165,66 @@ class Store:
             raise
         self.db.execute("COMMIT")
 
+    def write_batch(self, rows: Sequence[ArticleRow], stories: Sequence[StoryRow], merged: dict[int, int],
+                    inputs: Sequence[tuple[str, int, str | None, str | None]]) -> None:
+        """A batch's articles, the stories it changed, merges and input outcomes, in one transaction."""
+        with self.batch() as db:
+            db.executemany(
+                "INSERT INTO articles (rowid, id, title, text, lang, date, ts, url, source, story, dup_of, copied, "
+                "vec, minhash, added, names, keywords, numbers, tokens, density, dated) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(r.rowid, r.id, r.article.title, r.article.text, r.article.lang, r.article.date, r.ts,
+                  r.article.url, r.source, r.story, r.dup_of, r.copied, r.vec.astype(np.float32).tobytes(),
+                  r.minhash.astype(np.uint32).tobytes(), r.added, np.asarray(sorted(r.names), np.uint32).tobytes(),
+                  r.keywords, np.asarray(sorted(r.numbers), np.uint32).tobytes(), r.tokens, r.density, int(r.dated))
+                 for r in rows])
+            for drop, keep in merged.items():
+                db.execute("UPDATE articles SET story=? WHERE story=?", (keep, drop))
+                db.execute("INSERT INTO stories (id, vsum, n, merged_into) VALUES (?, x'', 0, ?) "
+                           "ON CONFLICT(id) DO UPDATE SET merged_into=excluded.merged_into, n=0", (drop, keep))
+            db.executemany(
+                "INSERT OR REPLACE INTO stories (id, vsum, n, first, last, langs) VALUES (?,?,?,?,?,?)",
+                [(s.id, s.vsum.astype(np.float64).tobytes(), s.n, s.first, s.last, ",".join(sorted(s.langs)))
+                 for s in stories])
+            db.executemany("INSERT OR REPLACE INTO inputs VALUES (?,?,?,?)", inputs)
+
     def get_meta(self, key: str) -> Any:
         row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return json.loads(row[0]) if row else None
 
     def set_meta(self, key: str, value: Any) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
+
+    # -- the in-memory index's source ----------------------------------------
+    def data_version(self) -> int:
+        """Changes whenever another connection commits (SQLite's ``PRAGMA data_version``)."""
+        return int(self.db.execute("PRAGMA data_version").fetchone()[0])
+
+    def vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """(rowids, vectors) of every article, for rebuilding the ANN index."""
+        rows = self.db.execute("SELECT rowid, vec FROM articles ORDER BY rowid").fetchall()
+        if not rows:
+            return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
+        return np.array([r[0] for r in rows], np.int64), np.stack([np.frombuffer(r[1], np.float32) for r in rows])
+
+    def link_rows(self) -> Iterator[LinkRow]:
+        for r in self.db.execute("SELECT rowid, ts, lang, story, dup_of, minhash, names, keywords, numbers, tokens, "
+                                 "density, dated, CASE WHEN names IS NULL OR keywords IS NULL OR numbers IS NULL "
+                                 "THEN title || '\n' || text END FROM articles"):
+            yield LinkRow(r[0], r[1], r[2], r[3], r[4], np.frombuffer(r[5], np.uint32), _uint32(r[6]), r[7],
+                          _uint32(r[8]), r[9], r[10], None if r[11] is None else bool(r[11]), r[12])
+
+    def live_stories(self) -> list[StoryRow]:
+        return [StoryRow(sid, np.frombuffer(vsum, np.float64).copy(), n, first, last,
+                         [x for x in (langs or "").split(",") if x])
+                for sid, vsum, n, first, last, langs in self.db.execute(
+                    "SELECT id, vsum, n, first, last, langs FROM stories WHERE merged_into IS NULL AND n > 0")]
+
+    def story_aliases(self) -> dict[int, int]:
+        return dict(self.db.execute("SELECT id, merged_into FROM stories WHERE merged_into IS NOT NULL"))
+
+    def max_story_id(self) -> int:
+        return self.db.execute("SELECT MAX(id) FROM stories").fetchone()[0] or 0
 
     # -- reading -------------------------------------------------------------
     def known_ids(self, ids: Sequence[str]) -> dict[str, int]:
@@ -117,31 +238,16 @@ class Store:
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
 
-    def vectors(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(rowids, vectors, timestamps) of every article, for rebuilding the ANN index."""
-        rows = self.db.execute("SELECT rowid, vec, ts FROM articles ORDER BY rowid").fetchall()
-        if not rows:
-            return np.zeros(0, np.int64), np.zeros((0, 0), np.float32), np.zeros(0)
-        keys = np.array([r[0] for r in rows], np.int64)
-        vecs = np.stack([np.frombuffer(r[1], np.float32) for r in rows])
-        return keys, vecs, np.array([r[2] for r in rows], float)
-
-    def minhashes(self) -> Iterable[tuple[int, bytes]]:
-        return self.db.execute("SELECT rowid, minhash FROM articles")
-
     def article(self, key: int | str) -> StoredArticle | None:
         col = "rowid" if isinstance(key, int) else "id"
-        row = self.db.execute(
-            f"SELECT rowid, id, title, text, lang, date, ts, url, story, dup_of, copied FROM articles WHERE {col}=?",
-            (key,)).fetchone()
+        row = self.db.execute(f"SELECT {_ARTICLE_COLS} FROM articles WHERE {col}=?", (key,)).fetchone()
         return StoredArticle(*row) if row else None
 
     def articles(self, rowids: Sequence[int]) -> list[StoredArticle]:
         found = {}
         for i in range(0, len(rowids), 500):
             chunk = list(rowids[i:i + 500])
-            q = (f"SELECT rowid, id, title, text, lang, date, ts, url, story, dup_of, copied FROM articles "
-                 f"WHERE rowid IN ({','.join('?' * len(chunk))})")
+            q = f"SELECT {_ARTICLE_COLS} FROM articles WHERE rowid IN ({','.join('?' * len(chunk))})"
             found.update((r[0], StoredArticle(*r)) for r in self.db.execute(q, chunk))
         return [found[r] for r in rowids if r in found]
 
@@ -149,6 +255,43 @@ class Store:
         return np.frombuffer(self.db.execute("SELECT vec FROM articles WHERE rowid=?", (rowid,)).fetchone()[0],
                              np.float32)
 
+    def stories(self, since: float | None = None, limit: int | None = None,
+                story_id: int | None = None) -> list[StoryRow]:
+        """Live stories, latest first."""
+        q = "SELECT id, vsum, n, first, last, langs FROM stories WHERE merged_into IS NULL AND n > 0"
+        args: list[Any] = []
+        if story_id is not None:
+            q += " AND id = ?"
+            args.append(story_id)
+        if since is not None:
+            q += " AND last >= ?"
+            args.append(since)
+        q += " ORDER BY last DESC, id"
+        if limit:
+            q += " LIMIT ?"
+            args.append(int(limit))
+        return [StoryRow(sid, np.frombuffer(vsum, np.float64), n, first, last,
+                         [x for x in (langs or "").split(",") if x])
+                for sid, vsum, n, first, last, langs in self.db.execute(q, args).fetchall()]
 
-def now() -> float:
-    return time.time()
+    def story_members(self, story: int) -> list[tuple[StoredArticle, np.ndarray]]:
+        """A story's articles in time order, each with its vector."""
+        rows = self.db.execute(f"SELECT {_ARTICLE_COLS}, vec FROM articles WHERE story=? ORDER BY ts, rowid",
+                               (story,)).fetchall()
+        return [(StoredArticle(*r[:-1]), np.frombuffer(r[-1], np.float32)) for r in rows]
+
+    def resolve_story(self, story: int) -> int | None:
+        """A merged story's id leads to the story it joined; None if there is no such story."""
+        for _ in range(10_000):
+            row = self.db.execute("SELECT merged_into FROM stories WHERE id=?", (story,)).fetchone()
+            if row is None:
+                return None
+            if row[0] is None:
+                return story
+            story = row[0]
+        return None
+
+    def copies(self) -> list[tuple[int, int, float | None]]:
+        """(rowid, rowid of its source, copied share) of every copy, earliest first."""
+        return self.db.execute(
+            "SELECT rowid, dup_of, copied FROM articles WHERE dup_of IS NOT NULL ORDER BY ts").fetchall()

@@ -105,7 +105,7 @@ def create_app(settings: ServiceSettings, comparer=None, corpus=None) -> FastAPI
 
         state["comparer"] = comparer or Comparer()
         state["corpus"] = corpus or Corpus(settings.db, progress=False)
-        state["corpus"]._load()
+        state["corpus"].state()   # load the index now, not on the first request
         yield
 
     app = FastAPI(title="samestory", version=_version(), lifespan=lifespan,
@@ -143,8 +143,8 @@ def create_app(settings: ServiceSettings, comparer=None, corpus=None) -> FastAPI
         records = [InputRecord("http", i + 1, a.record()) for i, a in enumerate(items)]
         with lock:
             report = state["corpus"].add(records)
-        results = [{"index": o["line"] - 1, "status": o["status"], "id": o.get("article"),
-                    "story": o.get("story"), "error": o.get("error")} for o in report.outcomes]
+        results = [{"index": o.line - 1, "status": o.status, "id": o.article, "story": o.story, "error": o.error}
+                   for o in report.outcomes]
         return {"added": report.added, "already_stored": report.already_stored, "errors": report.errors,
                 "results": results}
 

@@ -1,0 +1,152 @@
+"""A corpus that grows: index articles, find copies, group stories, answer
+"what else covers this story?".
+
+``Corpus`` ties the store (SQLite, all the SQL), the in-memory index
+(``IndexState``: ANN, MinHash LSH, live stories), the write path
+(``corpus.ingest``) and the read path (``corpus.queries``). Candidate generation
+is per article (k neighbours, LSH buckets), so the work grows near-linearly with
+the corpus; nothing compares all pairs.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from samestory.corpus import queries
+from samestory.corpus.ingest import LinkSettings, add_batch, prepare
+from samestory.corpus.state import IndexState, open_ann
+from samestory.embed import CachedEncoder, Encoder, load_encoder
+from samestory.index.ann import VectorIndex
+from samestory.index.store import Store
+from samestory.ingest import CleanSettings, InputRecord
+from samestory.stories.cluster import StorySettings
+from samestory.stories.link import StoryLinker
+from samestory.text import opening
+from samestory.types import AddOutcome, AddReport, Article, InputError, SimilarArticle, Story
+
+if TYPE_CHECKING:
+    from samestory.pipeline import Comparer
+
+DEFAULT_ENCODER = "torch-e5-int8-query"
+
+
+class Corpus:
+    def __init__(self, db: str | Path, encoder: Encoder | None = None, settings: StorySettings = StorySettings(),
+                 clean: CleanSettings = CleanSettings(min_chars=3), duplicate_jaccard: float = 0.5,
+                 translation_cosine: float = 0.90, progress: bool = True, readonly: bool = False,
+                 linker: StoryLinker | None = None):
+        self.store = Store(db, readonly=readonly)
+        self.settings = settings
+        self.clean = clean
+        self.link_settings = LinkSettings(duplicate_jaccard, translation_cosine)
+        self.progress = progress
+        self._encoder = encoder
+        self._encoder_spec = DEFAULT_ENCODER if encoder is None else None
+        self._linker = linker
+        self._state: IndexState | None = None
+        self._ann: VectorIndex | None = None
+        self._ann_version = -1
+
+    # -- state ---------------------------------------------------------------
+    @property
+    def encoder(self) -> CachedEncoder:
+        if not isinstance(self._encoder, CachedEncoder):
+            stored = self.store.get_meta("encoder")
+            spec = self.store.get_meta("encoder_spec") or DEFAULT_ENCODER
+            self._encoder = CachedEncoder(self._encoder or load_encoder(spec))
+            if stored and stored != self._encoder.name:
+                raise InputError(f"{self.store.path} was built with encoder {stored}, not {self._encoder.name}")
+        return self._encoder
+
+    @property
+    def linker(self) -> StoryLinker:
+        if self._linker is None:
+            self._linker = StoryLinker.load()
+        return self._linker
+
+    def state(self) -> IndexState:
+        """The in-memory index, reloaded first if another process has written to the store."""
+        if self._state is None or self._state.version != self.store.data_version():
+            self._state = IndexState.load(self.store, self.encoder.dim, self.settings,
+                                          self.link_settings.duplicate_jaccard)
+        return self._state
+
+    def ann(self) -> VectorIndex:
+        """The ANN index as the store has it now (a reader's view; never written)."""
+        if self._state is not None:
+            return self.state().ann
+        version = self.store.data_version()
+        if self._ann is None or version != self._ann_version:
+            self._ann, self._ann_version = open_ann(self.store, self.encoder.dim), version
+        return self._ann
+
+    # -- adding --------------------------------------------------------------
+    def add(self, items: Iterable[InputRecord], batch_size: int = 128, total: int | None = None) -> AddReport:
+        """Ingest records; every one of them ends as added, already stored, or an error."""
+        start = time.perf_counter()
+        outcomes: list[AddOutcome] = []
+        created = merged = 0
+        bar = None
+        if self.progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, desc="indexing", unit="article", file=sys.stderr, smoothing=0.1)
+        with self.store.writer():
+            if self.store.get_meta("encoder") is None:
+                self.store.set_meta("encoder", self.encoder.name)
+                if self._encoder_spec:
+                    self.store.set_meta("encoder_spec", self._encoder_spec)
+            iterator: Iterator[InputRecord] = iter(items)
+            while batch := list(islice(iterator, batch_size)):
+                # A failed batch raises with nothing changed in memory or on disk (see add_batch).
+                result = add_batch([prepare(item, self.clean) for item in batch], self.state(), self.store,
+                                   self.encoder, self.linker, self.link_settings)
+                outcomes.extend(result.outcomes)
+                created += result.created
+                merged += result.merged
+                if bar is not None:
+                    bar.update(len(batch))
+        if bar is not None:
+            bar.close()
+        # Stories may have merged after an article's batch: report where each ended.
+        final = self._state
+        if final is not None:
+            outcomes = [o if o.story is None else AddOutcome(o.source, o.line, o.status, o.article,
+                                                             final.live_story(o.story), o.error)
+                        for o in outcomes]
+        counts = {s: sum(o.status == s for o in outcomes) for s in ("added", "exists", "error")}
+        return AddReport(added=counts["added"], already_stored=counts["exists"], errors=counts["error"],
+                         stories_created=created, stories_merged=merged,
+                         seconds=round(time.perf_counter() - start, 2), outcomes=outcomes)
+
+    # -- reading -------------------------------------------------------------
+    def similar(self, query: str | Article, k: int = 10, rescore: bool = True,
+                comparer: Comparer | None = None) -> list[SimilarArticle]:
+        """Stored articles closest to ``query`` (a stored article id, or an Article)."""
+        if isinstance(query, str):
+            stored = self.store.article(query)
+            if stored is None:
+                raise InputError(f"no article {query!r} in {self.store.path}")
+            vec, exclude, article = self.store.vector(stored.rowid), {stored.rowid}, stored.to_article()
+        else:
+            article, exclude = query, set()
+            vec = self.encoder.encode([opening(article)])[0]
+        if rescore and comparer is None:
+            from samestory.pipeline import Comparer
+
+            comparer = Comparer()
+        return queries.similar(self.store, self.ann(), article, vec, exclude, k, comparer if rescore else None)
+
+    def stories(self, since: float | None = None, members: bool = False, limit: int | None = None,
+                story_id: int | None = None) -> list[Story]:
+        return queries.stories(self.store, since=since, members=members, limit=limit, story_id=story_id)
+
+    def story(self, sid: int) -> Story | None:
+        return queries.story(self.store, sid)
+
+    def duplicates(self) -> list[dict[str, Any]]:
+        return queries.duplicates(self.store)

@@ -1,0 +1,197 @@
+"""The write path: records -> clean -> embed -> fingerprint -> link -> assign -> store.
+
+One batch at a time. Candidates for each new article are its nearest stored
+neighbours (one batched ANN search) plus the batch's own earlier articles; the
+``StoryLinker`` judges every candidate pair in one call; then articles are
+assigned to stories in time order. The batch is written in one SQLite
+transaction, and only after it commits do the in-memory index (``IndexState``)
+and ``PATH.usearch`` change: a batch that fails leaves no trace anywhere.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from samestory.corpus.state import IndexState, ann_path
+from samestory.embed import Encoder
+from samestory.index.minhash import jaccard, signatures
+from samestory.index.store import ArticleRow, Store, StoryRow
+from samestory.ingest import CleanSettings, InputRecord, clean_record, parse_timestamp
+from samestory.signals.lexical import copied_share
+from samestory.stories.link import Fingerprint, StoryLinker, fingerprint, pack_keywords, pair_features
+from samestory.text import opening, tag_language
+from samestory.types import AddOutcome, Article, InputError
+
+
+def content_id(article: Article) -> str:
+    """Same cleaned title and text, same id: re-adding an article is a no-op."""
+    return hashlib.sha1(f"{article.title}\n{article.text}".encode()).hexdigest()[:16]
+
+
+@dataclass
+class Prepared:
+    item: InputRecord
+    article: Article | None = None
+    id: str = ""
+    ts: float = 0.0
+    dated: bool = False
+    error: str | None = None
+
+
+def prepare(item: InputRecord, settings: CleanSettings) -> Prepared:
+    """Clean and language-tag one record, or say why it cannot be indexed."""
+    if item.error or item.record is None:
+        return Prepared(item, error=item.error or "empty record")
+    try:
+        article = tag_language(clean_record(item.record, settings))
+    except InputError as exc:
+        return Prepared(item, error=str(exc))
+    if article.cleaning.not_article:    # a bot check would gather every bot check into one "story"
+        return Prepared(item, error=f"not an article ({article.cleaning.not_article})")
+    ts = parse_timestamp(article.date)
+    return Prepared(item, article, content_id(article), ts if ts is not None else time.time(), ts is not None)
+
+
+@dataclass
+class BatchResult:
+    outcomes: list[AddOutcome]
+    created: int
+    merged: int
+
+
+@dataclass(frozen=True)
+class LinkSettings:
+    duplicate_jaccard: float = 0.5
+    translation_cosine: float = 0.90
+
+
+def add_batch(prepared: list[Prepared], state: IndexState, store: Store, encoder: Encoder, linker: StoryLinker,
+              settings: LinkSettings) -> BatchResult:
+    ok = [p for p in prepared if p.article is not None]
+    known = store.known_ids([p.id for p in ok])
+    new: dict[str, Prepared] = {}
+    for p in ok:
+        if p.id not in known and p.id not in new:
+            new[p.id] = p
+    fresh = sorted(new.values(), key=lambda p: p.ts)
+    clusterer = state.clusterer
+    stories_before = clusterer.next_id
+    rows: list[ArticleRow] = []
+    prints: list[Fingerprint] = []
+    if fresh:
+        try:
+            rows, prints = _link_and_assign(fresh, state, store, encoder, linker, settings)
+        except BaseException:
+            clusterer.rollback()
+            raise
+    merged = dict(clusterer.merged)
+    outcomes = []
+    assigned = {r.id: r for r in rows}
+    for p in prepared:
+        if p.article is None:
+            outcomes.append(AddOutcome(p.item.source, p.item.line, "error", error=p.error))
+        elif p.id in assigned and new.get(p.id) is p:
+            outcomes.append(AddOutcome(p.item.source, p.item.line, "added", p.id, assigned[p.id].story))
+        else:
+            rowid = known.get(p.id) or assigned[p.id].rowid
+            story = assigned[p.id].story if p.id in assigned else state.story(rowid)
+            outcomes.append(AddOutcome(p.item.source, p.item.line, "exists", p.id, story))
+    live = [s for s in clusterer.touched if s in clusterer.stories]
+    story_rows = [StoryRow(s, st.vsum, st.n, st.first, st.last, sorted(st.langs))
+                  for s in live for st in [clusterer.stories[s]]]
+    try:
+        store.write_batch(rows, story_rows, merged,
+                          [(o.source, o.line, o.article, o.error) for o in outcomes])
+    except BaseException:
+        clusterer.rollback()
+        raise
+    created = clusterer.next_id - stories_before
+    clusterer.commit()
+    try:
+        state.apply(rows, prints, merged)
+        if rows:
+            state.ann.save(ann_path(store))
+    except BaseException:
+        state.version = -1      # memory is behind the committed store: reload before the next use
+        raise
+    return BatchResult(outcomes, created, len(merged))
+
+
+def _link_and_assign(fresh: list[Prepared], state: IndexState, store: Store, encoder: Encoder,
+                     linker: StoryLinker, settings: LinkSettings) -> tuple[list[ArticleRow], list[Fingerprint]]:
+    """Embed, fingerprint and judge the batch's new articles, then assign each a story.
+    Changes only the clusterer (staged; the caller commits or rolls it back)."""
+    articles = [p.article for p in fresh if p.article is not None]
+    vecs = np.asarray(encoder.encode([opening(a) for a in articles]), np.float32)
+    sigs = signatures([a.full_text for a in articles])
+    k = state.clusterer.settings.neighbours
+    index_keys, index_sims = state.ann.search_many(vecs, k)
+    inner = vecs @ vecs.T
+    base = state.next_rowid
+    # Each article's neighbours: stored ones and the batch's earlier ones (keys base+j).
+    near: list[list[tuple[int, float]]] = []
+    for i in range(len(fresh)):
+        hits = [(key, float(s)) for key, s in zip(index_keys[i].tolist(), index_sims[i].tolist()) if key >= 0]
+        hits += [(base + j, float(inner[i, j])) for j in range(i)]
+        near.append(sorted(hits, key=lambda h: -h[1])[:k])
+    prints = [fingerprint(a.full_text, a.lang, sig, p.ts, p.dated, np.array([s for _, s in hits]))
+              for p, a, sig, hits in zip(fresh, articles, sigs, near)]
+
+    def known(key: int) -> Fingerprint:
+        return prints[key - base] if key >= base else state.fingerprints[key]
+
+    features = [pair_features(prints[i], known(key), s) for i, hits in enumerate(near) for key, s in hits]
+    probs = linker.predict_proba(np.array(features)) if features else np.zeros(0)
+    rows: list[ArticleRow] = []
+    batch_story: dict[int, int] = {}
+    batch_dup: dict[int, int] = {}
+    at = 0
+    for i, (p, a, hits) in enumerate(zip(fresh, articles, near)):
+        rowid = base + i
+        story_of = {key: batch_story[key] if key >= base else state.story(key) for key, _ in hits}
+        links = [(story_of[key], float(pr)) for (key, _), pr in zip(hits, probs[at:at + len(hits)])
+                 if story_of[key] is not None and state.clusterer.is_open(story_of[key], p.ts)]
+        at += len(hits)
+        story = state.clusterer.assign(vecs[i], p.ts, a.lang, links)
+        for key, s in batch_story.items():       # a merge renames stories this batch already used
+            batch_story[key] = state.clusterer.merged.get(s, s)
+        batch_story[rowid] = story
+        dup_of, copied = _duplicate_of(i, a, sigs, hits, base, known, state, store, articles, batch_dup,
+                                       settings)
+        if dup_of is not None:
+            batch_dup[rowid] = dup_of
+        fp = prints[i]
+        rows.append(ArticleRow(rowid, p.id, a, p.ts, p.item.source, story, dup_of, copied, vecs[i], sigs[i],
+                               sorted(fp.names), pack_keywords(fp.keywords), sorted(fp.numbers), fp.tokens,
+                               fp.density, fp.dated, time.time()))
+    rows = [replace(r, story=batch_story[r.rowid]) for r in rows]
+    return rows, prints
+
+
+def _duplicate_of(i: int, article: Article, sigs: list[np.ndarray], hits: list[tuple[int, float]], base: int,
+                  known: Callable[[int], Fingerprint], state: IndexState, store: Store, articles: list[Article], batch_dup: dict[int, int],
+                  settings: LinkSettings) -> tuple[int | None, float | None]:
+    """The earliest copy of this article already known (same language: MinHash; another
+    language: a translation-close neighbour), and the share of this one copied from it."""
+    sig = sigs[i]
+    copies = [key for key, _ in state.dups.query(sig)]
+    copies += [base + j for j in range(i) if jaccard(sig, sigs[j]) >= settings.duplicate_jaccard]
+    roots = {key: batch_dup.get(key) or state.dup_root.get(key) or key for key in copies}
+    if not copies:
+        roots = {key: key for key, s in hits
+                 if s >= settings.translation_cosine and key not in state.dup_root and key not in batch_dup
+                 and known(key).lang not in (article.lang, "und")}
+        if not roots:
+            return None, None
+        return min(roots.values(), key=lambda k: (known(k).ts, k)), None  # no word-copy share across languages
+    root = min(roots.values(), key=lambda k: (known(k).ts, k))
+    if root >= base:
+        source_text = articles[root - base].full_text
+    else:
+        stored = store.article(int(root))
+        source_text = stored.to_article().full_text if stored else ""
+    return root, round(copied_share(article.full_text, source_text)[0], 4)

@@ -1,0 +1,104 @@
+"""The read path: what else covers this story, the stories, the copies.
+
+Reads only committed data (the store, and an ANN index that matches it), so a
+reader never sees half a batch.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from samestory.index.ann import VectorIndex
+from samestory.index.store import StoredArticle, Store
+from samestory.types import Article, SimilarArticle, Story, StoryMember
+
+if TYPE_CHECKING:
+    from samestory.pipeline import Comparer
+
+LABEL_CHARS = 160
+
+
+def _iso(ts: float | None) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="seconds") if ts is not None else ""
+
+
+def label_of(article: StoredArticle) -> str:
+    """A story's label: its central article's headline, or the opening of its text."""
+    if article.title.strip():
+        return article.title.strip()
+    first = next((line.strip() for line in article.text.splitlines() if line.strip()), "")
+    return first if len(first) <= LABEL_CHARS else first[:LABEL_CHARS - 1].rstrip() + "…"
+
+
+def similar(store: Store, ann: VectorIndex, article: Article, vec: np.ndarray, exclude: set[int], k: int,
+            comparer: Comparer | None) -> list[SimilarArticle]:
+    """The stored articles nearest to ``vec``; re-scored with the pair scorer when a comparer is given."""
+    keys, sims = ann.search(vec, k + len(exclude))
+    hits = [(key, s) for key, s in zip(keys.tolist(), sims.tolist()) if key not in exclude][:k]
+    found = {a.rowid: a for a in store.articles([h[0] for h in hits])}
+    hits = [h for h in hits if h[0] in found]
+    scores = {}
+    if comparer is not None and hits:
+        signals = comparer.analyse([article, *[found[key].to_article() for key, _ in hits]])
+        for (key, _), score in zip(hits, comparer.score_signals([(signals[0], s) for s in signals[1:]])):
+            scores[key] = score
+    results = []
+    for key, s in hits:
+        a, sc = found[key], scores.get(key)
+        results.append(SimilarArticle(id=a.id, title=a.title, story=store.resolve_story(a.story) if a.story else None,
+                                      similarity=round(float(s), 4), date=a.date, lang=a.lang,
+                                      overall=sc.overall if sc else None, same_story=sc.same_story if sc else None))
+    if scores:
+        results.sort(key=lambda r: r.overall if r.overall is not None else 9.0)
+    return results
+
+
+def stories(store: Store, since: float | None = None, members: bool = False, limit: int | None = None,
+            story_id: int | None = None) -> list[Story]:
+    out = []
+    for row in store.stories(since=since, limit=limit, story_id=story_id):
+        found = store.story_members(row.id)
+        if not found:
+            continue
+        central = max(found, key=lambda m: float(m[1] @ row.vsum))[0]
+        ids = {a.rowid: a.id for a, _ in found}
+
+        def source_id(a: StoredArticle) -> str | None:
+            if a.dup_of is None:
+                return None
+            if a.dup_of in ids:
+                return ids[a.dup_of]
+            src = store.article(int(a.dup_of))
+            return src.id if src else None
+
+        mem = [StoryMember(id=a.id, title=a.title, date=a.date, lang=a.lang, url=a.url,
+                           duplicate_of=source_id(a), copied_share=a.copied) for a, _ in found] if members else []
+        out.append(Story(id=row.id, label=label_of(central), first_seen=_iso(row.first), last_seen=_iso(row.last),
+                         size=len(found), languages=sorted(row.langs), members=mem))
+    return out
+
+
+def story(store: Store, sid: int) -> Story | None:
+    """One story with its members; a merged id leads to the story it joined."""
+    live = store.resolve_story(sid)
+    found = stories(store, members=True, story_id=live) if live is not None else []
+    return found[0] if found else None
+
+
+def duplicates(store: Store) -> list[dict[str, Any]]:
+    """Groups of copies: the earliest article as the likely source, the others with their copied share."""
+    groups: dict[int, list[tuple[int, float | None]]] = {}
+    for rowid, root, copied in store.copies():
+        groups.setdefault(root, []).append((rowid, copied))
+    out = []
+    for root, copies in groups.items():
+        src = store.article(int(root))
+        if src is None:
+            continue
+        members = {m.rowid: m for m in store.articles([r for r, _ in copies])}
+        out.append({"source": {"id": src.id, "title": src.title, "date": src.date, "lang": src.lang},
+                    "copies": [{"id": members[r].id, "title": members[r].title, "date": members[r].date,
+                                "lang": members[r].lang, "copied_share": c} for r, c in copies if r in members]})
+    return out

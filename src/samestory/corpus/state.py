@@ -1,0 +1,88 @@
+"""The in-memory mirror of a store: what linking a new article needs at hand.
+
+It is loaded from the store, and changed only by ``apply`` with a batch that the
+store has already committed, so memory never runs ahead of the file. A
+long-lived process compares ``version`` with the store's ``data_version`` and
+reloads when another process has written.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from samestory.index.ann import VectorIndex
+from samestory.index.minhash import DuplicateIndex
+from samestory.index.store import ArticleRow, Store
+from samestory.stories.cluster import StoryClusterer, StorySettings, StoryState
+from samestory.stories.link import (DEFAULT_DENSITY, Fingerprint, keywords, name_keys, number_keys,
+                                    unpack_keywords)
+
+
+def ann_path(store: Store) -> str:
+    return f"{store.path}.usearch"
+
+
+def open_ann(store: Store, dim: int) -> VectorIndex:
+    keys, vecs = store.vectors()
+    return VectorIndex.open(ann_path(store), vecs.shape[1] if len(keys) else dim, keys, vecs)
+
+
+@dataclass
+class IndexState:
+    ann: VectorIndex
+    dups: DuplicateIndex
+    clusterer: StoryClusterer
+    fingerprints: dict[int, Fingerprint] = field(default_factory=dict)
+    story_of: dict[int, int] = field(default_factory=dict)
+    dup_root: dict[int, int] = field(default_factory=dict)
+    alias: dict[int, int] = field(default_factory=dict)
+    next_rowid: int = 1
+    version: int = 0
+
+    @classmethod
+    def load(cls, store: Store, dim: int, settings: StorySettings, duplicate_jaccard: float) -> "IndexState":
+        version = store.data_version()
+        stories = {s.id: StoryState(s.vsum, s.n, s.first, s.last, set(s.langs)) for s in store.live_stories()}
+        state = cls(ann=open_ann(store, dim), dups=DuplicateIndex(duplicate_jaccard),
+                    clusterer=StoryClusterer(settings, stories, store.max_story_id() + 1),
+                    alias=store.story_aliases(), version=version)
+        for r in store.link_rows():
+            text = r.text or ""        # only for rows stored before fingerprints were
+            state.fingerprints[r.rowid] = Fingerprint(
+                signature=r.minhash, names=frozenset(r.names.tolist()) if r.names is not None else name_keys(text),
+                keywords=unpack_keywords(r.keywords) if r.keywords is not None else keywords(text, r.lang),
+                numbers=frozenset(r.numbers.tolist()) if r.numbers is not None else number_keys(text),
+                tokens=r.tokens if r.tokens is not None else len(text.split()), lang=r.lang, ts=r.ts,
+                dated=r.dated if r.dated is not None else True,
+                density=r.density if r.density is not None else DEFAULT_DENSITY)
+            if r.story is not None:
+                state.story_of[r.rowid] = r.story
+            if r.dup_of is not None:
+                state.dup_root[r.rowid] = r.dup_of
+            state.dups.add(r.rowid, r.minhash)
+            state.next_rowid = max(state.next_rowid, r.rowid + 1)
+        return state
+
+    def live_story(self, sid: int | None) -> int | None:
+        """The story a (maybe merged) story id now lives on as."""
+        while sid in self.alias:
+            sid = self.alias[sid]
+        return sid
+
+    def story(self, rowid: int) -> int | None:
+        """The live story of a stored article."""
+        return self.live_story(self.story_of.get(rowid))
+
+    def apply(self, rows: list[ArticleRow], fingerprints: list[Fingerprint], merged: dict[int, int]) -> None:
+        """Take in a batch the store has committed."""
+        for row, fp in zip(rows, fingerprints):
+            self.fingerprints[row.rowid] = fp
+            self.story_of[row.rowid] = row.story
+            if row.dup_of is not None:
+                self.dup_root[row.rowid] = row.dup_of
+            self.dups.add(row.rowid, row.minhash)
+            self.next_rowid = max(self.next_rowid, row.rowid + 1)
+        if rows:
+            self.ann.add(np.array([r.rowid for r in rows]), np.stack([r.vec for r in rows]))
+        self.alias.update(merged)

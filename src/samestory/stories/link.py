@@ -1,0 +1,217 @@
+"""Same story or not, for one article and one of its candidate neighbours.
+
+A cosine threshold cannot serve every input: unrelated full news articles sit
+closer in e5 space (same-story cosine needs about 0.94) than unrelated headlines
+(about 0.82), and a translation sits lower than a copy. ``StoryLinker`` is a small
+LightGBM classifier over cheap pair features that the corpus keeps for every
+article anyway, so it can judge every ANN candidate without the pair scorer's
+full analysis:
+
+- ``cos``: cosine of the two head vectors;
+- ``csls``: the same cosine corrected for how crowded both neighbourhoods are
+  (``2 cos - density_a - density_b``, density = mean cosine to the 10 nearest
+  earlier articles; Conneau et al., 2018), the strongest single signal on full
+  articles, where every news text has many close neighbours;
+- ``cross_language``, ``minhash`` (word 3-gram Jaccard estimate), ``names``
+  (Jaccard of the name-like words, transliterated and cut to 6 letters so that
+  "Petrov", "Петров" and "Petrova" meet), ``log_tokens`` (the shorter text's
+  length: headline or article), ``days_apart``;
+- ``keywords``: weighted Jaccard of the two texts' 64 rarest words, each
+  weighted by how rare it is in its language (``7 - Zipf frequency``, from
+  wordfreq's tables), so "Crimea" counts and "said" does not;
+- ``undated``: either article came without a date (then it is dated when first
+  seen, and ``days_apart`` says nothing);
+- ``numbers``: Jaccard of the numbers both mention, which a translation keeps
+  when every word and name changes script.
+
+It is trained by ``training/train_linker.py`` on the three development settings
+at once (multilingual full articles, UCI headlines as a stream and text only),
+on the same features the corpus computes, and shipped as JSON (no pickle).
+"""
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import math
+import re
+import zlib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from anyascii import anyascii
+
+FEATURES = ("cos", "csls", "cross_language", "minhash", "names", "log_tokens", "days_apart", "keywords", "undated",
+            "numbers")
+DEFAULT_MODEL = "story-linker-v1.json.gz"
+DENSITY_NEIGHBOURS = 10
+MAX_WEIGHT = 7.0        # a word's weight is 7 - its Zipf frequency ("the" is about 7.7)
+DEFAULT_DENSITY = 0.8   # an article with no earlier neighbour: a typical value, so csls stays defined
+
+_WORD = re.compile(r"\b\w[\w'’-]*")
+_NUMBER = re.compile(r"(?<![0-9A-Za-z.,])\d+(?:[.,]\d+)*(?![0-9A-Za-z])")   # "2020年" too
+
+
+def number_keys(text: str) -> frozenset[int]:
+    """Hashes of the numbers in the text, separators dropped ("1,500" = "1.500" = "1500")."""
+    return frozenset(zlib.crc32(n.replace(",", "").replace(".", "").replace(" ", "").encode())
+                     for n in _NUMBER.findall(text))
+
+
+def name_keys(text: str) -> frozenset[int]:
+    """Hashes of the name-like words (capitalised, 3+ letters, or numbers), transliterated."""
+    return frozenset(_key(word.lower()) for word in _WORD.findall(text)
+                     if word[0].isdigit() or (word[0].isupper() and len(word) > 2))
+
+
+def keywords(text: str, lang: str, top: int = 64) -> dict[int, float]:
+    """The ``top`` rarest words (hashed, transliterated, cut to 6 letters) with their weights.
+    Chinese and Japanese runs become character pairs, all weighed as rare: wordfreq
+    needs jieba or MeCab to look those up, and a pair of characters is rarely common."""
+    from wordfreq import zipf_frequency
+
+    # Other words in a Chinese, Japanese or Korean text (names, numbers) are looked up
+    # in English: wordfreq would need jieba or MeCab to tokenise them in those languages.
+    lang = lang if lang in _wordfreq_languages() and lang not in ("zh", "ja", "ko") else "en"
+    weights: dict[str, float] = {}
+    for word in _KEYWORD.findall(text.lower()):
+        if _CJK.search(word):
+            for gram in (word[i:i + 2] for i in range(max(1, len(word) - 1))):
+                weights[gram] = MAX_WEIGHT
+        elif len(word) > 1 and word not in weights:
+            weights[word] = MAX_WEIGHT - zipf_frequency(word, lang)
+    rarest = sorted(weights.items(), key=lambda kv: -kv[1])[:top]
+    return {_key(gram): round(w, 2) for gram, w in rarest if w > 0}
+
+
+def _key(word: str) -> int:
+    return zlib.crc32(anyascii(word)[:6].encode())
+
+
+_KEYWORD = re.compile(r"\w+")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+
+
+@functools.lru_cache(maxsize=1)
+def _wordfreq_languages() -> frozenset[str]:
+    from wordfreq import available_languages
+
+    return frozenset(available_languages())
+
+
+def pack_keywords(kw: dict[int, float]) -> bytes:
+    """Keys then weights, for the store's ``keywords`` column."""
+    return np.asarray(list(kw), np.uint32).tobytes() + np.asarray(list(kw.values()), np.float32).tobytes()
+
+
+def unpack_keywords(blob: bytes) -> dict[int, float]:
+    n = len(blob) // 8
+    keys, weights = np.frombuffer(blob[:4 * n], np.uint32), np.frombuffer(blob[4 * n:], np.float32)
+    return dict(zip(keys.tolist(), weights.tolist()))
+
+
+def weighted_jaccard(a: dict[int, float], b: dict[int, float]) -> float:
+    shared = sum(min(a[k], b[k]) for k in a.keys() & b.keys())
+    union = sum(a.values()) + sum(b.values()) - shared
+    return shared / union if union > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What the linker knows of one article besides its vector (all of it kept by the store)."""
+
+    signature: np.ndarray
+    names: frozenset[int]
+    keywords: dict[int, float]
+    numbers: frozenset[int]
+    tokens: int
+    lang: str
+    ts: float
+    dated: bool = True
+    density: float = DEFAULT_DENSITY
+
+
+def fingerprint(text: str, lang: str, signature: np.ndarray, ts: float, dated: bool,
+                neighbour_sims: np.ndarray) -> Fingerprint:
+    return Fingerprint(signature, name_keys(text), keywords(text, lang), number_keys(text), len(text.split()), lang,
+                       ts, dated, density(neighbour_sims))
+
+
+def density(neighbour_sims: np.ndarray) -> float:
+    """Mean cosine to the nearest earlier articles (``DEFAULT_DENSITY`` with none)."""
+    top = np.sort(np.asarray(neighbour_sims, float))[::-1][:DENSITY_NEIGHBOURS]
+    return float(top.mean()) if len(top) else DEFAULT_DENSITY
+
+
+def pair_features(a: Fingerprint, b: Fingerprint, cos: float) -> list[float]:
+    return [
+        cos,
+        2 * cos - a.density - b.density,
+        float(a.lang != b.lang),
+        float(np.mean(a.signature == b.signature)),
+        _jaccard(a.names, b.names),
+        math.log1p(min(a.tokens, b.tokens)),
+        abs(a.ts - b.ts) / 86400.0,
+        weighted_jaccard(a.keywords, b.keywords),
+        float(not (a.dated and b.dated)),
+        _jaccard(a.numbers, b.numbers),
+    ]
+
+
+def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:
+    union = len(a | b)
+    return len(a & b) / union if union else 0.0
+
+
+@dataclass
+class StoryLinker:
+    """P(same story) for candidate pairs; scikit-learn-style ``fit``/``predict_proba``."""
+
+    n_estimators: int = 200
+    num_leaves: int = 8
+    learning_rate: float = 0.05
+    min_child_samples: int = 40
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def fit(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> "StoryLinker":
+        import lightgbm as lgb
+
+        model = lgb.LGBMClassifier(n_estimators=self.n_estimators, num_leaves=self.num_leaves,
+                                   learning_rate=self.learning_rate, min_child_samples=self.min_child_samples,
+                                   subsample=0.8, subsample_freq=1, random_state=0, verbose=-1)
+        model.fit(np.asarray(X, np.float64), np.asarray(y, int), sample_weight=sample_weight)
+        self.booster_ = model.booster_
+        return self
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """P(same story) per row (a 1-d array, unlike scikit-learn's two columns)."""
+        if not hasattr(self, "booster_"):
+            raise RuntimeError("StoryLinker is not fitted: call fit() or StoryLinker.load()")
+        X = np.asarray(X, np.float64).reshape(-1, len(FEATURES))
+        return self.booster_.predict(X) if len(X) else np.zeros(0)
+
+    def save(self, path: str | Path) -> None:
+        doc = {"features": list(FEATURES), "summary": self.summary,
+               "params": {"n_estimators": self.n_estimators, "num_leaves": self.num_leaves,
+                          "learning_rate": self.learning_rate, "min_child_samples": self.min_child_samples},
+               "model": self.booster_.model_to_string()}
+        with gzip.open(path, "wt", encoding="utf-8") as fh:
+            json.dump(doc, fh)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> "StoryLinker":
+        import lightgbm as lgb
+
+        if path is None:
+            with resources.as_file(resources.files("samestory.models") / DEFAULT_MODEL) as p:
+                return cls.load(p)
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            doc = json.load(fh)
+        if tuple(doc["features"]) != FEATURES:
+            raise RuntimeError(f"{path}: features {doc['features']} do not match this version's {FEATURES}")
+        linker = cls(**doc["params"], summary=doc.get("summary", {}))
+        linker.booster_ = lgb.Booster(model_str=doc["model"])
+        return linker

@@ -1,0 +1,182 @@
+"""The corpus write path: one article at a time, failed batches, other writers,
+damaged derived files. Real encoder, real linker, real SQLite."""
+import json
+import sqlite3
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from samestory.corpus import Corpus
+from samestory.ingest import InputRecord, iter_records
+from samestory.stories.cluster import StoryClusterer, StorySettings
+
+from conftest import EXAMPLES
+
+# Short articles written for these tests (fictional events).
+FERRY = [
+    "Ferry Nordlys runs aground off Tromsø harbour. The Nordlys ferry ran aground near Tromsø on Tuesday "
+    "morning with 212 passengers on board; the coastguard said nobody was hurt and tugs were on the way.",
+    "Passengers evacuated after Nordlys ferry grounding near Tromsø. All 212 passengers of the ferry Nordlys "
+    "were taken ashore by lifeboats after it hit rocks outside Tromsø harbour, the coastguard said.",
+    "Tromsø ferry grounding: investigators board the Nordlys. Accident investigators boarded the ferry Nordlys, "
+    "which ran aground off Tromsø with 212 people on board, to look at its navigation records.",
+]
+BUDGET = [
+    "Valdoria parliament passes 2027 budget after all-night session. Lawmakers in Valdoria approved the 2027 "
+    "budget by 61 votes to 54, raising spending on schools and cutting the fuel subsidy.",
+    "Valdoria budget vote: fuel subsidy cut survives. The fuel subsidy cut in Valdoria's 2027 budget survived a "
+    "late amendment, and the budget passed by 61 votes to 54 in parliament.",
+]
+
+
+def _records(texts, start=1, day="2026-03-03"):
+    return [InputRecord("test", start + i, {"text": t, "date": f"{day}T{8 + i:02d}:00:00Z"})
+            for i, t in enumerate(texts)]
+
+
+def _snapshot(corpus):
+    st = corpus.state()
+    stories = {sid: (s.n, s.first, s.last, sorted(s.langs), s.vsum.copy()) for sid, s in st.clusterer.stories.items()}
+    return (st.next_rowid, st.clusterer.next_id, len(st.ann), dict(st.story_of), dict(st.dup_root),
+            set(st.fingerprints), stories)
+
+
+def _same(a, b):
+    assert a[:6] == b[:6]
+    assert a[6].keys() == b[6].keys()
+    for sid in a[6]:
+        assert a[6][sid][:4] == b[6][sid][:4]
+        assert np.array_equal(a[6][sid][4], b[6][sid][4])
+
+
+def test_one_article_at_a_time_into_a_non_empty_index(tmp_path):
+    corpus = Corpus(tmp_path / "x.db", progress=False)
+    outcomes = [corpus.add([r]).outcomes[0] for r in _records(FERRY + BUDGET)]
+    assert [o.status for o in outcomes] == ["added"] * 5
+    ferry, budget = {o.story for o in outcomes[:3]}, {o.story for o in outcomes[3:]}
+    assert len(ferry) == 1 and len(budget) == 1 and ferry != budget
+    assert len(corpus.state().ann) == corpus.store.count() == 5
+    # a fresh process sees the same index, and can add one more
+    again = Corpus(tmp_path / "x.db", progress=False).add(_records([FERRY[0] + " Updated at noon."], start=9))
+    assert again.outcomes[0].status == "added" and again.outcomes[0].story in ferry
+
+
+def test_cli_adds_a_single_record_to_a_non_empty_index(tmp_path):
+    db = tmp_path / "x.db"
+    run = lambda path: subprocess.run([sys.executable, "-m", "samestory.cli", "index", "add", str(path), "--db",
+                                       str(db), "--json"], capture_output=True, text=True, timeout=300)
+    for i, text in enumerate(FERRY):
+        one = tmp_path / f"one{i}.jsonl"
+        one.write_text(json.dumps({"text": text, "date": f"2026-03-03T0{8 + i}:00:00Z"}) + "\n")
+        proc = run(one)
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["added"] == 1
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT COUNT(DISTINCT story) FROM articles").fetchone()[0] == 1
+
+
+def test_a_failed_batch_leaves_no_trace(tmp_path):
+    db = tmp_path / "x.db"
+    corpus = Corpus(db, progress=False)
+    corpus.add(_records(FERRY[:2]))
+    before = _snapshot(corpus)
+    ann_bytes = (tmp_path / "x.db.usearch").read_bytes()
+    # A real failure inside the batch's transaction: the database refuses one row.
+    con = sqlite3.connect(db)
+    con.execute("CREATE TRIGGER refuse BEFORE INSERT ON articles WHEN NEW.text LIKE '%Valdoria%' "
+                "BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END")
+    con.commit()
+    state = corpus.state()
+    with pytest.raises(sqlite3.IntegrityError, match="refused"):
+        corpus.add(_records(FERRY[2:] + BUDGET, start=3))
+    assert corpus.state() is state         # the very same in-memory index, not a reload
+    assert corpus.store.count() == 2
+    assert (tmp_path / "x.db.usearch").read_bytes() == ann_bytes
+    _same(_snapshot(corpus), before)
+    con.execute("DROP TRIGGER refuse")
+    con.commit()
+    retried = corpus.add(_records(FERRY[2:] + BUDGET, start=3))
+    assert retried.added == 3 and corpus.store.count() == 5
+    rowids = [r[0] for r in con.execute("SELECT rowid FROM articles ORDER BY rowid")]
+    assert rowids == [1, 2, 3, 4, 5]
+    # the same as if nothing had failed
+    clean = Corpus(tmp_path / "clean.db", progress=False)
+    clean.add(_records(FERRY[:2]))
+    clean.add(_records(FERRY[2:] + BUDGET, start=3))
+    story_sizes = lambda c: sorted(s.size for s in c.stories())
+    assert story_sizes(corpus) == story_sizes(clean) == [2, 3]
+
+
+def test_clusterer_rollback_restores_stories():
+    clusterer = StoryClusterer(StorySettings())
+    v = np.eye(4)[0]
+    first = clusterer.assign(v, 0.0, "en", [])
+    clusterer.commit()
+    state = (clusterer.next_id, clusterer.stories[first].n)
+    clusterer.assign(v, 10.0, "de", [(first, 0.99)])
+    clusterer.assign(np.eye(4)[1], 20.0, "en", [])
+    assert clusterer.stories[first].n == 2 and clusterer.next_id == state[0] + 1
+    clusterer.rollback()
+    assert (clusterer.next_id, clusterer.stories[first].n) == state
+    assert clusterer.stories[first].langs == {"en"} and set(clusterer.stories) == {first}
+
+
+def test_another_process_writes_while_a_corpus_is_open(tmp_path):
+    db = tmp_path / "x.db"
+    corpus = Corpus(db, progress=False)
+    corpus.add(_records(FERRY[:1]))
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("\n".join(json.dumps({"text": t, "date": f"2026-03-03T1{i}:00:00Z"})
+                              for i, t in enumerate(FERRY[1:] + BUDGET[:1])) + "\n")
+    proc = subprocess.run([sys.executable, "-m", "samestory.cli", "index", "add", str(feed), "--db", str(db)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    report = corpus.add(_records(BUDGET[1:], start=20))      # the open corpus notices and reloads first
+    assert report.added == 1
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT COUNT(*), COUNT(DISTINCT rowid), COUNT(DISTINCT id) FROM articles").fetchone() == (5, 5, 5)
+    assert len(corpus.state().ann) == 5
+    stories = {s.size for s in corpus.stories()}
+    assert stories == {3, 2}
+    hits = corpus.similar(report.outcomes[0].article, k=1, rescore=False)
+    assert hits and "Valdoria" in hits[0].title + " " + corpus.store.article(hits[0].id).text
+
+
+@pytest.mark.parametrize("damage", ["truncate", "random"])
+def test_a_damaged_ann_file_is_rebuilt(tmp_path, damage):
+    db = tmp_path / "x.db"
+    Corpus(db, progress=False).add(_records(FERRY + BUDGET))
+    path = tmp_path / "x.db.usearch"
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3] if damage == "truncate" else np.random.default_rng(0).bytes(len(data)))
+    corpus = Corpus(db, progress=False)
+    assert len(corpus.ann()) == 5
+    hits = corpus.similar(corpus.store.article(1).id, k=2, rescore=False)
+    assert len(hits) == 2
+    report = corpus.add(_records(["Ferry Nordlys refloated at high tide off Tromsø; no fuel leaked, the "
+                                  "coastguard said, and the 212 passengers were home by evening."], start=30))
+    assert report.added == 1
+    assert len(Corpus(db, progress=False).ann()) == 6   # the rewritten file is whole again
+
+
+def test_headline_only_records_get_a_story_label(tmp_path):
+    feed = tmp_path / "heads.csv"
+    feed.write_text("TITLE,STORY\nFerry Nordlys runs aground off Tromsø,a\nNordlys ferry grounding near Tromsø,a\n")
+    corpus = Corpus(tmp_path / "x.db", progress=False)
+    from samestory.ingest import Columns
+
+    corpus.add(iter_records([str(feed)], Columns(text="TITLE")))
+    labels = [s.label for s in corpus.stories()]
+    assert labels and all("Nordlys" in label for label in labels)
+
+
+def test_cross_language_story_lists_its_languages(tmp_path):
+    wire = (EXAMPLES / "wire_storm.html").read_text()
+    german = json.loads((EXAMPLES / "translation_storm_de.json").read_text())
+    corpus = Corpus(tmp_path / "x.db", progress=False)
+    report = corpus.add([InputRecord("t", 1, {"html": wire, "date": "2026-02-10T07:45:00Z"}),
+                         InputRecord("t", 2, {**german, "date": "2026-02-10T10:30:00Z"})])
+    assert report.outcomes[0].story == report.outcomes[1].story
+    assert corpus.story(report.outcomes[0].story).languages == ["de", "en"]
