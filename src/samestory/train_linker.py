@@ -24,7 +24,7 @@ from samestory.embed import Encoder
 from samestory.evaluate.stories import LabelledFile, labelled_records
 from samestory.index.minhash import signatures
 from samestory.ingest import CleanSettings
-from samestory.stories.link import FEATURES, Fingerprint, StoryLinker, fingerprint, pair_features
+from samestory.stories.link import FEATURES, Fingerprint, StoryLinker, candidate_features, fingerprint
 from samestory.text import opening
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def candidate_pairs(ex: LinkExamples, keep: Collection[int] | None = None, k: in
     ``keep`` limits both sides to those rows (a cross-validation fold)."""
     rows = [i for i in range(len(ex.lines)) if keep is None or ex.lines[i] in keep]
     rows.sort(key=lambda i: ex.ts[i])
-    X: list[list[float]] = []
+    X: list[np.ndarray] = []
     y: list[bool] = []
     prints: dict[int, Fingerprint] = {}
     for pos, i in enumerate(rows):
@@ -78,11 +78,9 @@ def candidate_pairs(ex: LinkExamples, keep: Collection[int] | None = None, k: in
         top = np.argsort(-sims, kind="stable")[:k]
         prints[i] = fingerprint(ex.texts[i], ex.langs[i], ex.signatures[i], float(ex.ts[i]), ex.dated[i],
                                 sims[top])
-        for t in top:
-            j = earlier[t]
-            X.append(pair_features(prints[i], prints[j], float(sims[t])))
-            y.append(ex.labels[i] == ex.labels[j])
-    return np.array(X).reshape(-1, len(FEATURES)), np.array(y, bool)
+        X.append(candidate_features(prints[i], [prints[earlier[t]] for t in top], sims[top]))
+        y.extend(ex.labels[i] == ex.labels[earlier[t]] for t in top)
+    return np.vstack(X) if X else np.zeros((0, len(FEATURES))), np.array(y, bool)
 
 
 def fit_linker(sets: Sequence[tuple[np.ndarray, np.ndarray]], **params) -> StoryLinker:

@@ -18,11 +18,11 @@ import numpy as np
 
 from samestory.corpus.state import IndexState, ann_path
 from samestory.embed import Encoder
-from samestory.index.minhash import jaccard, signatures
+from samestory.index.minhash import signatures
 from samestory.index.store import ArticleRow, Store, StoryRow
 from samestory.ingest import CleanSettings, InputRecord, clean_record, parse_timestamp
 from samestory.signals.lexical import copied_share
-from samestory.stories.link import Fingerprint, StoryLinker, fingerprint, pack_keywords, pair_features
+from samestory.stories.link import Fingerprint, StoryLinker, candidate_features, fingerprint, pack_keywords
 from samestory.text import opening, tag_language
 from samestory.types import AddOutcome, Article, InputError
 
@@ -127,7 +127,7 @@ def _link_and_assign(fresh: list[Prepared], state: IndexState, store: Store, enc
     Changes only the clusterer (staged; the caller commits or rolls it back)."""
     articles = [p.article for p in fresh if p.article is not None]
     vecs = np.asarray(encoder.encode([opening(a) for a in articles]), np.float32)
-    sigs = signatures([a.full_text for a in articles])
+    sigs = np.stack(signatures([a.full_text for a in articles]))
     k = state.clusterer.settings.neighbours
     index_keys, index_sims = state.ann.search_many(vecs, k)
     inner = vecs @ vecs.T
@@ -135,8 +135,10 @@ def _link_and_assign(fresh: list[Prepared], state: IndexState, store: Store, enc
     # Each article's neighbours: stored ones and the batch's earlier ones (keys base+j).
     near: list[list[tuple[int, float]]] = []
     for i in range(len(fresh)):
-        hits = [(key, float(s)) for key, s in zip(index_keys[i].tolist(), index_sims[i].tolist()) if key >= 0]
-        hits += [(base + j, float(inner[i, j])) for j in range(i)]
+        hits = [(key, s) for key, s in zip(index_keys[i].tolist(), index_sims[i].tolist()) if key >= 0]
+        earlier = inner[i, :i]
+        closest = np.argpartition(-earlier, k - 1)[:k] if i > k else range(i)
+        hits += [(base + int(j), float(earlier[j])) for j in closest]
         near.append(sorted(hits, key=lambda h: -h[1])[:k])
     prints = [fingerprint(a.full_text, a.lang, sig, p.ts, p.dated, np.array([s for _, s in hits]))
               for p, a, sig, hits in zip(fresh, articles, sigs, near)]
@@ -144,8 +146,9 @@ def _link_and_assign(fresh: list[Prepared], state: IndexState, store: Store, enc
     def known(key: int) -> Fingerprint:
         return prints[key - base] if key >= base else state.fingerprints[key]
 
-    features = [pair_features(prints[i], known(key), s) for i, hits in enumerate(near) for key, s in hits]
-    probs = linker.predict_proba(np.array(features)) if features else np.zeros(0)
+    features = [candidate_features(prints[i], [known(key) for key, _ in hits], [s for _, s in hits])
+                for i, hits in enumerate(near)]
+    probs = linker.predict_proba(np.vstack(features)) if features else np.zeros(0)
     rows: list[ArticleRow] = []
     batch_story: dict[int, int] = {}
     batch_dup: dict[int, int] = {}
@@ -156,9 +159,10 @@ def _link_and_assign(fresh: list[Prepared], state: IndexState, store: Store, enc
         links = [(story_of[key], float(pr)) for (key, _), pr in zip(hits, probs[at:at + len(hits)])
                  if story_of[key] is not None and state.clusterer.is_open(story_of[key], p.ts)]
         at += len(hits)
+        merges = len(state.clusterer.merged)
         story = state.clusterer.assign(vecs[i], p.ts, a.lang, links)
-        for key, s in batch_story.items():       # a merge renames stories this batch already used
-            batch_story[key] = state.clusterer.merged.get(s, s)
+        if len(state.clusterer.merged) != merges:     # a merge renames stories this batch already used
+            batch_story = {key: state.clusterer.merged.get(s, s) for key, s in batch_story.items()}
         batch_story[rowid] = story
         dup_of, copied = _duplicate_of(i, a, sigs, hits, base, known, state, store, articles, batch_dup,
                                        settings)
@@ -172,14 +176,16 @@ def _link_and_assign(fresh: list[Prepared], state: IndexState, store: Store, enc
     return rows, prints
 
 
-def _duplicate_of(i: int, article: Article, sigs: list[np.ndarray], hits: list[tuple[int, float]], base: int,
-                  known: Callable[[int], Fingerprint], state: IndexState, store: Store, articles: list[Article], batch_dup: dict[int, int],
-                  settings: LinkSettings) -> tuple[int | None, float | None]:
+def _duplicate_of(i: int, article: Article, sigs: np.ndarray, hits: list[tuple[int, float]], base: int,
+                  known: Callable[[int], Fingerprint], state: IndexState, store: Store, articles: list[Article],
+                  batch_dup: dict[int, int], settings: LinkSettings) -> tuple[int | None, float | None]:
     """The earliest copy of this article already known (same language: MinHash; another
     language: a translation-close neighbour), and the share of this one copied from it."""
     sig = sigs[i]
     copies = [key for key, _ in state.dups.query(sig)]
-    copies += [base + j for j in range(i) if jaccard(sig, sigs[j]) >= settings.duplicate_jaccard]
+    if i:    # the batch's earlier articles, in one comparison
+        agreement = (sigs[:i] == sig).mean(axis=1)
+        copies += [base + int(j) for j in np.flatnonzero(agreement >= settings.duplicate_jaccard)]
     roots = {key: batch_dup.get(key) or state.dup_root.get(key) or key for key in copies}
     if not copies:
         roots = {key: key for key, s in hits

@@ -35,7 +35,7 @@ import numpy as np
 @dataclass(frozen=True)
 class StorySettings:
     window_hours: float = 72.0
-    link_threshold: float = 0.45
+    link_threshold: float = 0.55
     merge_threshold: float | None = None
     top_links: int = 5
     neighbours: int = 30

@@ -20,9 +20,12 @@ full analysis:
   weighted by how rare it is in its language (``7 - Zipf frequency``, from
   wordfreq's tables), so "Crimea" counts and "said" does not;
 - ``undated``: either article came without a date (then it is dated when first
-  seen, and ``days_apart`` says nothing);
+  seen, and ``days_apart`` is set to 0: how fast a batch was read is no evidence);
 - ``numbers``: Jaccard of the numbers both mention, which a translation keeps
-  when every word and name changes script.
+  when every word and name changes script;
+- ``rank`` (log of the candidate's place among the article's neighbours) and
+  ``below_best`` (its cosine below the best candidate's): a translation is
+  usually an article's nearest neighbour even where cross-language cosines run low.
 
 It is trained by ``training/train_linker.py`` on the three development settings
 at once (multilingual full articles, UCI headlines as a stream and text only),
@@ -33,9 +36,9 @@ from __future__ import annotations
 import functools
 import gzip
 import json
-import math
 import re
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -45,7 +48,7 @@ import numpy as np
 from anyascii import anyascii
 
 FEATURES = ("cos", "csls", "cross_language", "minhash", "names", "log_tokens", "days_apart", "keywords", "undated",
-            "numbers")
+            "numbers", "rank", "below_best")
 DEFAULT_MODEL = "story-linker-v1.json.gz"
 DENSITY_NEIGHBOURS = 10
 MAX_WEIGHT = 7.0        # a word's weight is 7 - its Zipf frequency ("the" is about 7.7)
@@ -71,8 +74,6 @@ def keywords(text: str, lang: str, top: int = 64) -> dict[int, float]:
     """The ``top`` rarest words (hashed, transliterated, cut to 6 letters) with their weights.
     Chinese and Japanese runs become character pairs, all weighed as rare: wordfreq
     needs jieba or MeCab to look those up, and a pair of characters is rarely common."""
-    from wordfreq import zipf_frequency
-
     # Other words in a Chinese, Japanese or Korean text (names, numbers) are looked up
     # in English: wordfreq would need jieba or MeCab to tokenise them in those languages.
     lang = lang if lang in _wordfreq_languages() and lang not in ("zh", "ja", "ko") else "en"
@@ -82,7 +83,7 @@ def keywords(text: str, lang: str, top: int = 64) -> dict[int, float]:
             for gram in (word[i:i + 2] for i in range(max(1, len(word) - 1))):
                 weights[gram] = MAX_WEIGHT
         elif len(word) > 1 and word not in weights:
-            weights[word] = MAX_WEIGHT - zipf_frequency(word, lang)
+            weights[word] = MAX_WEIGHT - _zipf(word, lang)
     rarest = sorted(weights.items(), key=lambda kv: -kv[1])[:top]
     return {_key(gram): round(w, 2) for gram, w in rarest if w > 0}
 
@@ -93,6 +94,13 @@ def _key(word: str) -> int:
 
 _KEYWORD = re.compile(r"\w+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+
+
+@functools.lru_cache(maxsize=500_000)
+def _zipf(word: str, lang: str) -> float:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, lang)
 
 
 @functools.lru_cache(maxsize=1)
@@ -113,9 +121,10 @@ def unpack_keywords(blob: bytes) -> dict[int, float]:
     return dict(zip(keys.tolist(), weights.tolist()))
 
 
-def weighted_jaccard(a: dict[int, float], b: dict[int, float]) -> float:
+def weighted_jaccard(a: dict[int, float], b: dict[int, float], total_a: float, total_b: float) -> float:
+    """Weighted Jaccard of two keyword maps whose weights sum to ``total_a`` and ``total_b``."""
     shared = sum(min(a[k], b[k]) for k in a.keys() & b.keys())
-    union = sum(a.values()) + sum(b.values()) - shared
+    union = total_a + total_b - shared
     return shared / union if union > 0 else 0.0
 
 
@@ -132,6 +141,10 @@ class Fingerprint:
     ts: float
     dated: bool = True
     density: float = DEFAULT_DENSITY
+    keyword_weight: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "keyword_weight", float(sum(self.keywords.values())))
 
 
 def fingerprint(text: str, lang: str, signature: np.ndarray, ts: float, dated: bool,
@@ -146,19 +159,29 @@ def density(neighbour_sims: np.ndarray) -> float:
     return float(top.mean()) if len(top) else DEFAULT_DENSITY
 
 
-def pair_features(a: Fingerprint, b: Fingerprint, cos: float) -> list[float]:
-    return [
-        cos,
-        2 * cos - a.density - b.density,
-        float(a.lang != b.lang),
-        float(np.mean(a.signature == b.signature)),
-        _jaccard(a.names, b.names),
-        math.log1p(min(a.tokens, b.tokens)),
-        abs(a.ts - b.ts) / 86400.0,
-        weighted_jaccard(a.keywords, b.keywords),
-        float(not (a.dated and b.dated)),
-        _jaccard(a.numbers, b.numbers),
-    ]
+def candidate_features(a: Fingerprint, candidates: Sequence[Fingerprint], cos: Sequence[float]) -> np.ndarray:
+    """One row of ``FEATURES`` per candidate of ``a`` (the new article); candidates come
+    nearest first, with their cosines. Undated articles are "dated" when first seen, so
+    their time apart is how fast they were read: it does not count."""
+    k = len(candidates)
+    X = np.zeros((k, len(FEATURES)))
+    if not k:
+        return X
+    cos = np.asarray(cos, float)
+    dated = np.array([a.dated and b.dated for b in candidates])
+    X[:, 0] = cos
+    X[:, 1] = 2 * cos - a.density - np.array([b.density for b in candidates])
+    X[:, 2] = [a.lang != b.lang for b in candidates]
+    X[:, 3] = (np.stack([b.signature for b in candidates]) == a.signature).mean(axis=1)
+    X[:, 4] = [_jaccard(a.names, b.names) for b in candidates]
+    X[:, 5] = np.log1p(np.minimum(a.tokens, [b.tokens for b in candidates]))
+    X[:, 6] = np.where(dated, np.abs(a.ts - np.array([b.ts for b in candidates])) / 86400.0, 0.0)
+    X[:, 7] = [weighted_jaccard(a.keywords, b.keywords, a.keyword_weight, b.keyword_weight) for b in candidates]
+    X[:, 8] = ~dated
+    X[:, 9] = [_jaccard(a.numbers, b.numbers) for b in candidates]
+    X[:, 10] = np.log1p(np.arange(k))
+    X[:, 11] = cos[0] - cos
+    return X
 
 
 def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:
