@@ -42,6 +42,11 @@ class IndexState:
 
     @classmethod
     def load(cls, store: Store, dim: int, settings: StorySettings, duplicate_jaccard: float) -> "IndexState":
+        with store.snapshot():
+            return cls._load(store, dim, settings, duplicate_jaccard)
+
+    @classmethod
+    def _load(cls, store: Store, dim: int, settings: StorySettings, duplicate_jaccard: float) -> "IndexState":
         version = store.data_version()
         stories = {s.id: StoryState(s.vsum, s.n, s.first, s.last, set(s.langs)) for s in store.live_stories()}
         state = cls(ann=open_ann(store, dim), dups=DuplicateIndex(duplicate_jaccard),

@@ -165,6 +165,15 @@ class Store:
             raise
         self.db.execute("COMMIT")
 
+    @contextmanager
+    def snapshot(self) -> Iterator["Store"]:
+        """Several reads that see one committed state (a read transaction, in WAL mode)."""
+        self.db.execute("BEGIN")
+        try:
+            yield self
+        finally:
+            self.db.execute("COMMIT")
+
     def write_batch(self, rows: Sequence[ArticleRow], stories: Sequence[StoryRow], merged: dict[int, int],
                     inputs: Sequence[tuple[str, int, str | None, str | None]]) -> None:
         """A batch's articles, the stories it changed, merges and input outcomes, in one transaction."""

@@ -10,8 +10,8 @@ full analysis:
 - ``cos``: cosine of the two head vectors;
 - ``csls``: the same cosine corrected for how crowded both neighbourhoods are
   (``2 cos - density_a - density_b``, density = mean cosine to the 10 nearest
-  earlier articles; Conneau et al., 2018), the strongest single signal on full
-  articles, where every news text has many close neighbours;
+  earlier articles; Conneau et al., 2018), which helps most on full articles,
+  where every news text has many close neighbours;
 - ``cross_language``, ``minhash`` (word 3-gram Jaccard estimate), ``names``
   (Jaccard of the name-like words, transliterated and cut to 6 letters so that
   "Petrov", "Петров" and "Petrova" meet), ``log_tokens`` (the shorter text's
