@@ -35,7 +35,7 @@ from train_linker import dev_files  # noqa: E402
 from samestory.corpus import DEFAULT_ENCODER  # noqa: E402
 from samestory.embed import CachedEncoder, load_encoder  # noqa: E402
 from samestory.evaluate.stories import cluster_scores, evaluate_stories  # noqa: E402
-from samestory.train_linker import LinkExamples, candidate_pairs, fit_linker, read_examples, story_folds  # noqa: E402
+from samestory.train_linker import LinkExamples, fold_linkers, read_examples  # noqa: E402
 
 HEADLINE = {"multilingual": "pairwise_f1", "stream": "bcubed_f1", "text only": "bcubed_f1"}
 
@@ -97,11 +97,7 @@ def main() -> int:
     files = dev_files(args.data)
     encoder = CachedEncoder(load_encoder(DEFAULT_ENCODER), progress=True)
     examples = {name: read_examples(spec, encoder) for name, spec in files.items()}
-    folds = {name: story_folds(ex, args.folds) for name, ex in examples.items()}
-    models = []
-    for f in range(args.folds):
-        rest = {name: set(ex.lines) - folds[name][f] for name, ex in examples.items()}
-        models.append(fit_linker([candidate_pairs(ex, keep=rest[name]) for name, ex in examples.items()]))
+    folds, models = fold_linkers(examples, args.folds)
     rows = []
     for name, spec in files.items():
         ex = examples[name]

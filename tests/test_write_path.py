@@ -185,3 +185,25 @@ def test_cross_language_story_lists_its_languages(tmp_path):
                          InputRecord("t", 2, {**german, "date": "2026-02-10T10:30:00Z"})])
     assert report.outcomes[0].story == report.outcomes[1].story
     assert corpus.story(report.outcomes[0].story).languages == ["de", "en"]
+
+
+def test_an_index_from_the_previous_release_opens_and_grows(tmp_path):
+    """Files written before fingerprints were stored: the columns are added, old rows'
+    fingerprints are derived from their text, and the old NOT NULL story column is filled."""
+    db = tmp_path / "x.db"
+    Corpus(db, progress=False).add(_records(FERRY[:2] + BUDGET[:1]))
+    con = sqlite3.connect(db)
+    for col in ("names", "keywords", "numbers", "tokens", "density", "dated"):
+        con.execute(f"ALTER TABLE articles DROP COLUMN {col}")
+    con.executescript("""
+        CREATE TABLE old_stories (id INTEGER PRIMARY KEY, vsum BLOB NOT NULL, n INTEGER NOT NULL,
+            tsum REAL NOT NULL, first REAL, last REAL, label TEXT, langs TEXT, merged_into INTEGER);
+        INSERT INTO old_stories SELECT id, vsum, n, 0, first, last, label, langs, merged_into FROM stories;
+        DROP TABLE stories;
+        ALTER TABLE old_stories RENAME TO stories;
+    """)
+    con.commit()
+    corpus = Corpus(db, progress=False)
+    report = corpus.add(_records(FERRY[2:], start=10))
+    assert report.added == 1
+    assert sorted(s.size for s in corpus.stories()) == [1, 3]

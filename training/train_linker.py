@@ -22,7 +22,7 @@ from sklearn.metrics import roc_auc_score
 from samestory.corpus import DEFAULT_ENCODER
 from samestory.embed import CachedEncoder, load_encoder
 from samestory.evaluate.stories import LabelledFile
-from samestory.train_linker import candidate_pairs, fit_linker, read_examples, story_folds
+from samestory.train_linker import candidate_pairs, fit_linker, fold_linkers, read_examples
 
 MODEL = Path(__file__).resolve().parents[1] / "src/samestory/models/story-linker-v1.json.gz"
 
@@ -44,11 +44,7 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     encoder = CachedEncoder(load_encoder(DEFAULT_ENCODER), progress=True)
     examples = {name: read_examples(spec, encoder) for name, spec in dev_files(args.data).items()}
-    folds = {name: story_folds(ex, args.folds) for name, ex in examples.items()}
-    models = []
-    for f in range(args.folds):
-        rest = {name: set(ex.lines) - folds[name][f] for name, ex in examples.items()}
-        models.append(fit_linker([candidate_pairs(ex, keep=rest[name]) for name, ex in examples.items()]))
+    folds, models = fold_linkers(examples, args.folds)
     summary = {}
     for name, ex in examples.items():
         held = [candidate_pairs(ex, keep=folds[name][f]) for f in range(args.folds)]

@@ -98,3 +98,13 @@ def story_folds(ex: LinkExamples, folds: int, seed: int = 0) -> list[set[int]]:
     np.random.default_rng(seed).shuffle(stories)
     fold_of = {s: n % folds for n, s in enumerate(stories)}
     return [{line for line, label in zip(ex.lines, ex.labels) if fold_of[label] == f} for f in range(folds)]
+
+
+def fold_linkers(examples: dict[str, LinkExamples], folds: int) -> tuple[dict[str, list[set[int]]], list[StoryLinker]]:
+    """Each file's story folds, and per fold a linker fitted on every file's other folds."""
+    split = {name: story_folds(ex, folds) for name, ex in examples.items()}
+    models = []
+    for f in range(folds):
+        rest = {name: set(ex.lines) - split[name][f] for name, ex in examples.items()}
+        models.append(fit_linker([candidate_pairs(ex, keep=rest[name]) for name, ex in examples.items()]))
+    return split, models

@@ -37,7 +37,7 @@ CREATE INDEX IF NOT EXISTS articles_story ON articles(story);
 CREATE INDEX IF NOT EXISTS articles_ts ON articles(ts);
 CREATE TABLE IF NOT EXISTS stories (
     id INTEGER PRIMARY KEY,
-    vsum BLOB NOT NULL, n INTEGER NOT NULL, tsum REAL NOT NULL DEFAULT 0,
+    vsum BLOB NOT NULL, n INTEGER NOT NULL, tsum REAL NOT NULL DEFAULT 0,   -- unused since 0.2 (kept for old files)
     first REAL, last REAL, label TEXT, langs TEXT, merged_into INTEGER
 );
 CREATE TABLE IF NOT EXISTS inputs (
@@ -189,10 +189,10 @@ class Store:
                  for r in rows])
             for drop, keep in merged.items():
                 db.execute("UPDATE articles SET story=? WHERE story=?", (keep, drop))
-                db.execute("INSERT INTO stories (id, vsum, n, merged_into) VALUES (?, x'', 0, ?) "
+                db.execute("INSERT INTO stories (id, vsum, n, tsum, merged_into) VALUES (?, x'', 0, 0, ?) "
                            "ON CONFLICT(id) DO UPDATE SET merged_into=excluded.merged_into, n=0", (drop, keep))
             db.executemany(
-                "INSERT OR REPLACE INTO stories (id, vsum, n, first, last, langs) VALUES (?,?,?,?,?,?)",
+                "INSERT OR REPLACE INTO stories (id, vsum, n, tsum, first, last, langs) VALUES (?,?,?,0,?,?,?)",
                 [(s.id, s.vsum.astype(np.float64).tobytes(), s.n, s.first, s.last, ",".join(sorted(s.langs)))
                  for s in stories])
             db.executemany("INSERT OR REPLACE INTO inputs VALUES (?,?,?,?)", inputs)
