@@ -207,3 +207,27 @@ def test_an_index_from_the_previous_release_opens_and_grows(tmp_path):
     report = corpus.add(_records(FERRY[2:], start=10))
     assert report.added == 1
     assert sorted(s.size for s in corpus.stories()) == [1, 3]
+
+
+def test_bad_fields_are_per_record_errors_and_the_rest_is_added(tmp_path):
+    feed = tmp_path / "feed.jsonl"
+    good = {"text": FERRY[0], "date": "2026-03-03T08:00:00Z"}
+    lines = [json.dumps(good),
+             json.dumps({"text": FERRY[1], "date": "1e20"}),
+             json.dumps({"text": FERRY[2], "date": "inf"}),
+             json.dumps({"text": BUDGET[0], "date": "nan"}),
+             '{"text": "' + BUDGET[1] + '", "lang": "\\ud800"}',
+             '{"text": "' + BUDGET[1] + '", "url": "https://example.org/\\udfff"}',
+             json.dumps({"text": "\u200b" * 50 + "\n" + "\u2060" * 20}),
+             json.dumps({"text": BUDGET[1], "date": "2026-03-03T09:00:00Z"})]
+    feed.write_text("\n".join(lines) + "\n")
+    corpus = Corpus(tmp_path / "x.db", progress=False)
+    report = corpus.add(iter_records([str(feed)]))
+    status = [o.status for o in report.outcomes]
+    assert [o.line for o in report.outcomes] == list(range(1, 9))
+    assert status == ["added", "error", "error", "error", "error", "error", "error", "added"]
+    errors = [o.error for o in report.outcomes if o.status == "error"]
+    assert all("date" in e for e in errors[:3])
+    assert "lone surrogate" in errors[3] and "'lang'" in errors[3] and "'url'" in errors[4]
+    assert "no article text" in errors[5]
+    assert corpus.store.count() == 2

@@ -311,10 +311,9 @@ def _input_flags(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from samestory.stories.cluster import StorySettings
-
     from samestory import __version__
     from samestory.ingest import MAX_BYTES
+    from samestory.stories.cluster import StorySettings
 
     p = argparse.ArgumentParser(
         prog="samestory",
@@ -366,7 +365,8 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--lang-col", help="column with the language code, if the file has one")
     st.add_argument("--title-col", help="column with the headline, if apart from the text")
     st.add_argument("--window-hours", type=float, default=StorySettings.window_hours,
-                    help=f"a story stays open this long after its latest article (default {StorySettings.window_hours:g})")
+                    help="a story stays open this long after its latest article "
+                         f"(default {StorySettings.window_hours:g})")
     st.add_argument("--threshold", type=float, default=StorySettings.link_threshold,
                     help=f"story linkage needed to join a story (default {StorySettings.link_threshold:g})")
     st.add_argument("--json", action="store_true", help="one JSON object on standard output")

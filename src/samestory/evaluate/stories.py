@@ -78,7 +78,10 @@ def labelled_records(spec: LabelledFile, lines: Collection[int] | None = None
     items = [i for i in iter_records([spec.path], cols) if i.line in labels]
 
     def when(item: InputRecord) -> float:
-        ts = parse_timestamp(normalise_date(item.record.get("date"))) if item.record else None
+        try:
+            ts = parse_timestamp(normalise_date(item.record.get("date"))) if item.record else None
+        except InputError:      # the corpus reports it; here it only sorts last
+            ts = None
         return ts if ts is not None else float("inf")
 
     items.sort(key=when)  # the stream as it would have arrived (stable: file order otherwise)

@@ -190,7 +190,10 @@ def normalise_date(value: str | None) -> str | None:
         return value or None
     if number > 1e11:  # milliseconds
         number /= 1000.0
-    return datetime.fromtimestamp(number, tz=timezone.utc).isoformat(timespec="seconds")
+    try:
+        return datetime.fromtimestamp(number, tz=timezone.utc).isoformat(timespec="seconds")
+    except (OverflowError, OSError, ValueError):   # "1e20", "inf", "nan"
+        raise InputError(f"date {value[:40]!r} is not a time samestory can read") from None
 
 
 def parse_timestamp(value: str | None) -> float | None:
@@ -211,11 +214,19 @@ def parse_timestamp(value: str | None) -> float | None:
     return parsed.timestamp()
 
 
+_INVISIBLE = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")
+
+
 def _field(record: Mapping[str, Any], name: str) -> str | None:
     value = record.get(name)
     if value is None or (isinstance(value, float) and value != value):  # NaN from CSV
         return None
-    return str(value)
+    value = str(value)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:   # a lone surrogate ("\ud800" in JSON) cannot be stored or shown
+        raise InputError(f"field {name!r} holds text that is not valid Unicode (a lone surrogate)") from None
+    return value
 
 
 def clean_record(record: Mapping[str, Any], settings: CleanSettings = CleanSettings()) -> Article:
@@ -250,7 +261,7 @@ def clean_record(record: Mapping[str, Any], settings: CleanSettings = CleanSetti
         title, cleaned = _split_title(cleaned)
     elif cleaned.startswith(title):
         cleaned = cleaned[len(title):].lstrip()
-    if len((title + cleaned).strip()) < settings.min_chars:
+    if len(_INVISIBLE.sub("", title + cleaned).strip()) < settings.min_chars:   # zero-width characters only
         raise InputError("no article text left after cleaning (empty or only debris)")
     lang = _field(record, "lang")
     return Article(
