@@ -231,3 +231,31 @@ def test_bad_fields_are_per_record_errors_and_the_rest_is_added(tmp_path):
     assert "lone surrogate" in errors[3] and "'lang'" in errors[3] and "'url'" in errors[4]
     assert "no article text" in errors[5]
     assert corpus.store.count() == 2
+
+
+def test_a_truncated_gzip_feed_keeps_what_came_before_the_cut(tmp_path):
+    import gzip
+
+    feed = tmp_path / "feed.jsonl.gz"
+    records = [{"text": f"{FERRY[i % 3]} Update number {i}.", "date": f"2026-03-03T{i:02d}:00:00Z"}
+               for i in range(12)]
+    data = gzip.compress(("\n".join(json.dumps(r) for r in records) + "\n").encode())
+    feed.write_bytes(data[: len(data) * 2 // 3])
+    items = list(iter_records([str(feed)]))
+    assert items[-1].error and "breaks off" in items[-1].error
+    good = [i for i in items if i.error is None]
+    assert 0 < len(good) < 12 and [i.line for i in good] == list(range(1, len(good) + 1))
+    report = Corpus(tmp_path / "x.db", progress=False).add(items)
+    assert report.added == len(good) and report.errors == 1
+
+
+def test_json_nested_too_deeply_is_an_error_not_a_crash(tmp_path):
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("[" * 100_000 + "\n" + json.dumps({"text": FERRY[0]}) + "\n")
+    items = list(iter_records([str(feed)]))
+    assert items[0].error == "invalid JSON: nested too deeply" and items[1].error is None
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"text": ' + "[" * 100_000)
+    proc = subprocess.run([sys.executable, "-m", "samestory.cli", "compare", str(deep),
+                           str(EXAMPLES / "rewrite_storm.txt")], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and "nested too deeply" in proc.stderr

@@ -59,6 +59,8 @@ def record_from_bytes(data: bytes, name: str, suffix: str = "", max_bytes: int =
             record = record_from_json(json.loads(text), name)
         except json.JSONDecodeError as exc:
             raise InputError(f"{name}: invalid JSON ({exc.msg} at line {exc.lineno})") from None
+        except RecursionError:
+            raise InputError(f"{name}: invalid JSON (nested too deeply)") from None
     elif suffix in (".html", ".htm") or looks_like_html(text):
         record = {"html": text, "_format": "html"}
     else:

@@ -12,6 +12,7 @@ import gzip
 import io
 import json
 import sys
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,21 +74,38 @@ def _check(record: dict[str, Any]) -> str | None:
     return None
 
 
+def _lines(path: Path) -> Iterator[tuple[int, str | None, str | None]]:
+    """(line number, line, None), then (n, None, reason) once if the file breaks off
+    (a truncated or damaged .gz): what came before it still counts."""
+    n = 0
+    try:
+        with _open_text(path) as fh:
+            for n, line in enumerate(fh, 1):
+                yield n, line, None
+    except (EOFError, OSError, zlib.error) as exc:
+        yield n + 1, None, f"file breaks off here ({exc.__class__.__name__}: {exc or 'truncated'})"
+
+
 def _jsonl(path: Path, cols: Columns) -> Iterator[InputRecord]:
-    with _open_text(path) as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield InputRecord(str(path), n, None, f"invalid JSON: {exc.msg}")
-                continue
-            if not isinstance(obj, dict):
-                yield InputRecord(str(path), n, None, "JSON line is not an object")
-                continue
-            record = _mapped(obj, cols)
-            yield InputRecord(str(path), n, record if not _check(record) else None, _check(record))
+    for n, line, broken in _lines(path):
+        if line is None:
+            yield InputRecord(str(path), n, None, broken)
+            return
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield InputRecord(str(path), n, None, f"invalid JSON: {exc.msg}")
+            continue
+        except RecursionError:
+            yield InputRecord(str(path), n, None, "invalid JSON: nested too deeply")
+            continue
+        if not isinstance(obj, dict):
+            yield InputRecord(str(path), n, None, "JSON line is not an object")
+            continue
+        record = _mapped(obj, cols)
+        yield InputRecord(str(path), n, record if not _check(record) else None, _check(record))
 
 
 def _csv(path: Path, cols: Columns, delimiter: str) -> Iterator[InputRecord]:
@@ -108,6 +126,9 @@ def _csv(path: Path, cols: Columns, delimiter: str) -> Iterator[InputRecord]:
                 yield InputRecord(str(path), n, record if not _check(record) else None, _check(record))
         except csv.Error as exc:
             yield InputRecord(str(path), n + 1, None, f"unreadable CSV: {exc}")
+        except (EOFError, OSError, zlib.error) as exc:
+            yield InputRecord(str(path), n + 1, None,
+                              f"file breaks off here ({exc.__class__.__name__}: {exc or 'truncated'})")
 
 
 def _file(path: Path) -> Iterator[InputRecord]:
