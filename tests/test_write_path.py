@@ -4,6 +4,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -259,3 +260,48 @@ def test_json_nested_too_deeply_is_an_error_not_a_crash(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "samestory.cli", "compare", str(deep),
                            str(EXAMPLES / "rewrite_storm.txt")], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2 and "nested too deeply" in proc.stderr
+
+
+def test_a_damaged_vector_cache_is_never_trusted(tmp_path, caplog):
+    from samestory.embed import CachedEncoder, load_encoder
+
+    path = tmp_path / "vectors.sqlite"
+    texts = ["Ferry Nordlys runs aground off Tromsø", "Valdoria passes its 2027 budget"]
+    fresh = load_encoder("hashing").encode(texts)
+    CachedEncoder(load_encoder("hashing"), path=path).encode(texts)
+    con = sqlite3.connect(path)
+    con.execute("UPDATE vec SET v = substr(v, 1, 100)")        # blobs of the wrong length
+    con.commit()
+    assert np.allclose(CachedEncoder(load_encoder("hashing"), path=path).encode(texts), fresh)
+    assert {len(v) for (v,) in con.execute("SELECT v FROM vec")} == {4 * fresh.shape[1]}   # and repaired
+    con.close()
+    import gc
+
+    gc.collect()                                               # close the caches above, then damage the file
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    path.write_bytes(np.random.default_rng(1).bytes(8192))    # not a database at all
+    with caplog.at_level("WARNING"):
+        again = CachedEncoder(load_encoder("hashing"), path=path)
+    assert "unreadable" in caplog.text
+    assert np.allclose(again.encode(texts), fresh)
+
+
+def test_a_damaged_index_and_an_encoder_mismatch_say_so(tmp_path):
+    from samestory.embed import load_encoder
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "samestory.cli", *args], capture_output=True, text=True,
+                              timeout=300)
+
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(np.random.default_rng(2).bytes(4096))
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(json.dumps({"text": FERRY[0]}) + "\n")
+    for args in (["stories", "--db", str(bad)], ["index", "add", str(feed), "--db", str(bad)]):
+        proc = cli(*args)
+        assert proc.returncode == 2 and f"not a samestory index (or damaged): {bad}" in proc.stderr
+    hashed = tmp_path / "hashed.db"
+    Corpus(hashed, encoder=load_encoder("hashing"), progress=False).add(_records(FERRY[:1]))
+    proc = cli("index", "add", str(feed), "--db", str(hashed))
+    assert proc.returncode == 3 and "index mismatch" in proc.stderr and "hashing" in proc.stderr

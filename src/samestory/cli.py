@@ -13,7 +13,7 @@ import sys
 import textwrap
 from typing import Any
 
-from samestory.types import DIMENSIONS, InputError, PairScore
+from samestory.types import DIMENSIONS, IndexMismatch, InputError, PairScore
 
 
 def _dump(obj: Any) -> None:
@@ -427,6 +427,9 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"samestory: error: {exc}", file=sys.stderr)
         return 2
+    except IndexMismatch as exc:
+        print(f"samestory: index mismatch: {exc}", file=sys.stderr)
+        return 3
     except (OSError, MemoryError, RuntimeError) as exc:
         if os.environ.get("SAMESTORY_DEBUG"):
             raise

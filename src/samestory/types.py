@@ -22,6 +22,11 @@ class InputError(ValueError):
     """A record that cannot become an article; the message says why, in one line."""
 
 
+class IndexMismatch(RuntimeError):
+    """An index built with another encoder than the one at hand: not the user's input,
+    but vectors from two models must never be compared."""
+
+
 @dataclass(frozen=True)
 class CleaningReport:
     """What cleaning did, so a user can see that junk did not count as content."""

@@ -26,7 +26,7 @@ from samestory.ingest import CleanSettings, InputRecord
 from samestory.stories.cluster import StorySettings
 from samestory.stories.link import StoryLinker
 from samestory.text import opening
-from samestory.types import AddOutcome, AddReport, Article, InputError, SimilarArticle, Story
+from samestory.types import AddOutcome, AddReport, Article, IndexMismatch, InputError, SimilarArticle, Story
 
 if TYPE_CHECKING:
     from samestory.pipeline import Comparer
@@ -59,7 +59,8 @@ class Corpus:
             spec = self.store.get_meta("encoder_spec") or DEFAULT_ENCODER
             self._encoder = CachedEncoder(self._encoder or load_encoder(spec))
             if stored and stored != self._encoder.name:
-                raise InputError(f"{self.store.path} was built with encoder {stored}, not {self._encoder.name}")
+                raise IndexMismatch(f"{self.store.path} was built with encoder {stored}, not {self._encoder.name}; "
+                                    "use that encoder or a new index")
         return self._encoder
 
     @property

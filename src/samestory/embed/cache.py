@@ -7,6 +7,7 @@ sha1(encoder name + text). Default place: ``$SAMESTORY_CACHE`` or
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import sqlite3
 import sys
@@ -15,6 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from samestory.embed.backends import Encoder
+
+log = logging.getLogger(__name__)
 
 
 def cache_dir() -> Path:
@@ -33,9 +36,23 @@ class CachedEncoder:
         self.progress = progress
         self.path = Path(path) if path else cache_dir() / "vectors.sqlite"
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS vec (key TEXT PRIMARY KEY, v BLOB)")
+        try:
+            self._db = self._open()
+        except sqlite3.DatabaseError as exc:   # a damaged cache is derived data: set it aside, start anew
+            aside = self.path.with_name(f"{self.path.name}.damaged")
+            log.warning("vector cache %s is unreadable (%s); moved to %s and started anew", self.path, exc, aside)
+            for suffix in ("", "-wal", "-shm"):
+                part = Path(f"{self.path}{suffix}")
+                if part.exists():
+                    os.replace(part, f"{aside}{suffix}")
+            self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE IF NOT EXISTS vec (key TEXT PRIMARY KEY, v BLOB)")
+        db.execute("SELECT key, v FROM vec LIMIT 1").fetchall()
+        return db
 
     def _key(self, text: str) -> str:
         return hashlib.sha1(f"{self.name}\x00{text}".encode()).hexdigest()
@@ -46,7 +63,9 @@ class CachedEncoder:
             chunk = keys[i:i + 500]
             rows = self._db.execute(
                 f"SELECT key, v FROM vec WHERE key IN ({','.join('?' * len(chunk))})", chunk)
-            found.update((k, np.frombuffer(v, dtype=np.float32)) for k, v in rows)
+            # A blob of the wrong size is damage, not a vector: encode that text again.
+            found.update((k, np.frombuffer(v, dtype=np.float32)) for k, v in rows
+                         if isinstance(v, bytes) and len(v) == 4 * self.dim)
         return found
 
     def encode(self, texts: list[str]) -> np.ndarray:

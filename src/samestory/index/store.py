@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from samestory.types import Article
+from samestory.types import Article, InputError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -134,14 +134,22 @@ class Store:
             raise FileNotFoundError(f"{path}: no such index (create it with 'samestory index add')")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        if not readonly:
-            self.db.executescript(SCHEMA)
-            have = {r[1] for r in self.db.execute("PRAGMA table_info(articles)")}
-            for col, kind in _ADDED_COLUMNS.items():
-                if col not in have:
-                    self.db.execute(f"ALTER TABLE articles ADD COLUMN {col} {kind}")
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            if not readonly:
+                self.db.executescript(SCHEMA)
+                have = {r[1] for r in self.db.execute("PRAGMA table_info(articles)")}
+                for col, kind in _ADDED_COLUMNS.items():
+                    if col not in have:
+                        self.db.execute(f"ALTER TABLE articles ADD COLUMN {col} {kind}")
+            tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        except sqlite3.DatabaseError:
+            self.db.close()
+            raise InputError(f"not a samestory index (or damaged): {self.path}") from None
+        if not {"articles", "stories", "meta"} <= tables:
+            self.db.close()
+            raise InputError(f"not a samestory index: {self.path}")
 
     # -- writing -------------------------------------------------------------
     @contextmanager
