@@ -208,3 +208,29 @@ def test_compare_page_in_headless_chromium(service, tmp_path):
         assert (artifacts / "compare-page.png").stat().st_size > 10_000
     finally:
         driver.quit()
+
+
+def test_hostile_requests_get_clear_codes(service):
+    """Tokens with odd bytes, scheme case, huge ids, chunked oversized bodies, foreign Host headers."""
+    bad_body = {"text": "   "}      # valid token -> 422 from validation; invalid token -> 401 first
+    assert httpx.post(f"{service}/articles", json=bad_body,
+                      headers={"Authorization": b"Bearer \xff\xfe"}).status_code == 401
+    assert httpx.post(f"{service}/articles", json=bad_body,
+                      headers={"Authorization": f"bearer {TOKEN}"}).status_code == 422
+    assert httpx.post(f"{service}/articles", json=bad_body,
+                      headers={"Authorization": f"Basic {TOKEN}"}).status_code == 401
+    for path in ("/stories/9223372036854775808", "/ui/stories/9223372036854775808", "/stories/-1"):
+        assert httpx.get(f"{service}{path}").status_code == 404, path
+
+    def chunks():
+        for _ in range(40):
+            yield b"x" * 10_000         # 400 KB, streamed without Content-Length; the limit is 300 KB
+
+    r = httpx.post(f"{service}/compare", content=chunks(), headers={"Content-Type": "application/json"})
+    assert r.status_code == 413
+    small = json.dumps({"a": {"text": "Ferry Nordlys runs aground"}, "b": {"text": "Nordlys ferry grounding"}})
+    r = httpx.post(f"{service}/compare", content=iter([small.encode()]), timeout=120,
+                   headers={"Content-Type": "application/json"})
+    assert r.status_code == 200 and "overall" in r.json()      # a small chunked body still works
+    assert httpx.get(f"{service}/healthz", headers={"Host": "evil.example"}).status_code == 400
+    assert httpx.get(f"{service}/healthz", headers={"Host": "localhost"}).status_code == 200

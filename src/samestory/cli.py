@@ -293,7 +293,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     token = args.token or os.environ.get("SAMESTORY_TOKEN") or None
     print(f"samestory serving {args.db} on http://{args.host}:{args.port}/ (API docs at /docs)"
           f"{'; writes need the token' if token else ''}", file=sys.stderr)
-    serve(args.db, host=args.host, port=args.port, token=token, max_body_bytes=args.max_body_bytes)
+    serve(args.db, host=args.host, port=args.port, token=token, max_body_bytes=args.max_body_bytes,
+          allowed_hosts=tuple(args.allowed_host))
     return 0
 
 
@@ -416,6 +417,8 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--port", type=int, default=8000)
     sv.add_argument("--token", help="token required by POST /articles (or set SAMESTORY_TOKEN)")
     sv.add_argument("--max-body-bytes", type=int, default=2_000_000, help="larger request bodies get 413")
+    sv.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                    help="a Host header to serve besides the loopback names and --host (repeatable)")
     sv.set_defaults(func=cmd_serve)
     return p
 

@@ -82,6 +82,8 @@ def stories(store: Store, since: float | None = None, members: bool = False, lim
 
 def story(store: Store, sid: int) -> Story | None:
     """One story with its members; a merged id leads to the story it joined."""
+    if not 0 < sid < 2**63:     # SQLite integers are 64-bit: no such story
+        return None
     live = store.resolve_story(sid)
     found = stories(store, members=True, story_id=live) if live is not None else []
     return found[0] if found else None

@@ -17,6 +17,7 @@ from typing import Any, Union
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from pydantic import BaseModel, Field, model_validator
 
 from samestory.ingest import InputRecord
@@ -25,11 +26,17 @@ from samestory.types import InputError
 DEFAULT_MAX_BODY = 2_000_000
 
 
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
 @dataclass(frozen=True)
 class ServiceSettings:
     db: str
     token: str | None = None           # when set, writing endpoints need it
     max_body_bytes: int = DEFAULT_MAX_BODY
+    # Host headers served: loopback names by default, so a page elsewhere cannot
+    # reach a loopback service through DNS rebinding.
+    allowed_hosts: tuple[str, ...] = LOOPBACK_NAMES
 
 
 class ArticleIn(BaseModel):
@@ -67,6 +74,30 @@ class _BodyLimit:
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             return await self._reject(send)
+        if declared is None and scope.get("method") in ("POST", "PUT", "PATCH"):
+            # Streamed (chunked) without a length: read it here, at most the limit, then replay it.
+            chunks, seen = [], 0
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    return await self._reject(send)
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body"):
+                    break
+            whole = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            replayed = False
+
+            async def replay():
+                nonlocal replayed
+                if not replayed:
+                    replayed = True
+                    return whole
+                return await receive()
+
+            return await self.app(scope, replay, send)
         seen = 0
 
         async def counted():
@@ -112,11 +143,18 @@ def create_app(settings: ServiceSettings, comparer=None, corpus=None) -> FastAPI
                   description="Do these news articles report the same story, and how do they differ?")
     app.add_middleware(_BodyLimit, limit=settings.max_body_bytes)
 
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts))
+
     def require_token(authorization: str | None = Header(None), x_token: str | None = Header(None)) -> None:
         if not settings.token:
             return
-        given = x_token or (authorization or "").removeprefix("Bearer ").strip()
-        if not given or not secrets.compare_digest(given, settings.token):
+        given = x_token
+        if given is None and authorization:
+            scheme, _, value = authorization.strip().partition(" ")
+            given = value.strip() if scheme.lower() == "bearer" else None   # schemes are case-insensitive
+        # Compared as bytes: a header may carry any byte, and compare_digest takes only ASCII str.
+        if not given or not secrets.compare_digest(given.encode("utf-8", "surrogateescape"),
+                                                   settings.token.encode("utf-8")):
             raise HTTPException(401, "this endpoint needs the service token (Authorization: Bearer TOKEN)")
 
     @app.exception_handler(InputError)
@@ -208,8 +246,10 @@ def _version() -> str:
 
 
 def serve(db: str | Path, host: str = "127.0.0.1", port: int = 8000, token: str | None = None,
-          max_body_bytes: int = DEFAULT_MAX_BODY) -> None:
+          max_body_bytes: int = DEFAULT_MAX_BODY, allowed_hosts: tuple[str, ...] = ()) -> None:
     import uvicorn
 
-    app = create_app(ServiceSettings(db=str(db), token=token, max_body_bytes=max_body_bytes))
+    hosts = LOOPBACK_NAMES + tuple(allowed_hosts) + ((host,) if host not in ("0.0.0.0", "::") else ())
+    app = create_app(ServiceSettings(db=str(db), token=token, max_body_bytes=max_body_bytes,
+                                     allowed_hosts=hosts))
     uvicorn.run(app, host=host, port=port, log_level="warning")
