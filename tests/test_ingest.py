@@ -101,3 +101,37 @@ def test_articles_and_headlines_about_captchas_are_articles():
     assert clean_record({"text": story + "\n\nThis site is protected by reCAPTCHA."}).cleaning.not_article is None
     assert clean_record({"title": "Google retires the CAPTCHA: no more 'I am not a robot' boxes"}
                         ).cleaning.not_article is None
+
+
+def test_an_unclosed_quote_and_huge_records_are_errors_with_bounded_memory(tmp_path):
+    import gzip
+    import json
+    import tracemalloc
+
+    from samestory.ingest import iter_records
+    from samestory.ingest.read import MAX_BYTES
+
+    csv_path = tmp_path / "feed.csv"
+    csv_path.write_text('title,text\nFirst,"a fine row"\nSecond,"the quote never closes\nThird,row\nFourth,row\n')
+    items = list(iter_records([str(csv_path)]))
+    assert [i.record["title"] for i in items if i.record] == ["First"]
+    assert items[-1].line == 2 and "unclosed quote" in items[-1].error
+
+    bomb = tmp_path / "bomb.csv.gz"     # ~60 MB inside one quoted field, a few hundred KB on disk
+    with gzip.open(bomb, "wt") as fh:
+        fh.write('title,text\nok,"fine"\nbad,"' + ("x" * 99 + "\n") * 600_000)
+    tracemalloc.start()
+    items = list(iter_records([str(bomb)]))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert items[0].record["title"] == "ok" and "larger than field limit" in items[-1].error
+    assert peak < 8 * MAX_BYTES
+
+    jsonl = tmp_path / "feed.jsonl"
+    with open(jsonl, "w") as fh:
+        fh.write(json.dumps({"text": "before the long one"}) + "\n")
+        fh.write(json.dumps({"text": "y " * MAX_BYTES}) + "\n")
+        fh.write(json.dumps({"text": "after the long one"}) + "\n")
+    items = list(iter_records([str(jsonl)]))
+    assert [i.line for i in items] == [1, 2, 3]
+    assert items[0].record and items[2].record and "limit" in items[1].error

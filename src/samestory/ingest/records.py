@@ -11,7 +11,6 @@ import csv
 import gzip
 import io
 import json
-import sys
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -22,7 +21,9 @@ from samestory.ingest.read import MAX_BYTES, record_from_bytes
 from samestory.types import InputError
 
 _FILE_SUFFIXES = {".txt", ".html", ".htm", ".json"}
-csv.field_size_limit(sys.maxsize)
+# One record is read up to MAX_BYTES (characters, here): a longer line or field is an error, so
+# memory stays bounded whatever the file holds (an unclosed quote, a 1 GB line).
+csv.field_size_limit(MAX_BYTES)
 
 
 @dataclass(frozen=True)
@@ -74,23 +75,45 @@ def _check(record: dict[str, Any]) -> str | None:
     return None
 
 
+class _LineTooLong(Exception):
+    pass
+
+
+def _bounded(fh, limit: int = MAX_BYTES) -> Iterator[str]:
+    """The file's lines, each read up to ``limit`` characters; a longer one raises."""
+    while line := fh.readline(limit + 1):
+        if len(line) > limit:
+            raise _LineTooLong(f"a line longer than {limit:,} characters")
+        yield line
+
+
 def _lines(path: Path) -> Iterator[tuple[int, str | None, str | None]]:
-    """(line number, line, None), then (n, None, reason) once if the file breaks off
-    (a truncated or damaged .gz): what came before it still counts."""
+    """(line number, line, None) for each line, or (n, None, reason) for a line over
+    the size limit (skipped, and reading goes on) or where the file breaks off
+    (a truncated or damaged .gz: what came before it still counts; the last item)."""
     n = 0
     try:
         with _open_text(path) as fh:
-            for n, line in enumerate(fh, 1):
+            while True:
+                line = fh.readline(MAX_BYTES + 1)
+                if not line:
+                    return
+                n += 1
+                if len(line) > MAX_BYTES:
+                    while line and not line.endswith("\n"):      # skip the rest of it, a piece at a time
+                        line = fh.readline(MAX_BYTES)
+                    yield n, None, f"record over the {MAX_BYTES:,}-character limit"
+                    continue
                 yield n, line, None
     except (EOFError, OSError, zlib.error) as exc:
         yield n + 1, None, f"file breaks off here ({exc.__class__.__name__}: {exc or 'truncated'})"
 
 
 def _jsonl(path: Path, cols: Columns) -> Iterator[InputRecord]:
-    for n, line, broken in _lines(path):
+    for n, line, problem in _lines(path):
         if line is None:
-            yield InputRecord(str(path), n, None, broken)
-            return
+            yield InputRecord(str(path), n, None, problem)
+            continue
         if not line.strip():
             continue
         try:
@@ -110,11 +133,17 @@ def _jsonl(path: Path, cols: Columns) -> Iterator[InputRecord]:
 
 def _csv(path: Path, cols: Columns, delimiter: str) -> Iterator[InputRecord]:
     with _open_text(path) as fh:
-        reader = csv.DictReader(fh, delimiter=delimiter)
+        # strict: an unclosed quote is an error at its row, not the rest of the file in one field
+        reader = csv.DictReader(_bounded(fh), delimiter=delimiter, strict=True)
         wanted = {cols.text, cols.title, cols.html}
-        if reader.fieldnames is None or not wanted & set(reader.fieldnames):
+        try:
+            header = reader.fieldnames
+        except (csv.Error, _LineTooLong, EOFError, OSError, zlib.error) as exc:
+            yield InputRecord(str(path), 0, None, f"unreadable CSV header: {exc}")
+            return
+        if header is None or not wanted & set(header):
             yield InputRecord(str(path), 0, None,
-                              f"no text column: expected one of {sorted(wanted)}, found {reader.fieldnames}")
+                              f"no text column: expected one of {sorted(wanted)}, found {header}")
             return
         n = 0
         try:
@@ -124,8 +153,10 @@ def _csv(path: Path, cols: Columns, delimiter: str) -> Iterator[InputRecord]:
                     continue
                 record = _mapped(row, cols)
                 yield InputRecord(str(path), n, record if not _check(record) else None, _check(record))
-        except csv.Error as exc:
-            yield InputRecord(str(path), n + 1, None, f"unreadable CSV: {exc}")
+        except (csv.Error, _LineTooLong) as exc:
+            hint = " (an unclosed quote?)" if "unexpected end of data" in str(exc) else ""
+            yield InputRecord(str(path), n + 1, None,
+                              f"unreadable CSV from this row on: {exc}{hint}; the rows after it are not read")
         except (EOFError, OSError, zlib.error) as exc:
             yield InputRecord(str(path), n + 1, None,
                               f"file breaks off here ({exc.__class__.__name__}: {exc or 'truncated'})")
