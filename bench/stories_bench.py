@@ -28,14 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
-
-from train_linker import dev_files  # noqa: E402
-
-from samestory.corpus import DEFAULT_ENCODER  # noqa: E402
-from samestory.embed import CachedEncoder, load_encoder  # noqa: E402
-from samestory.evaluate.stories import cluster_scores, evaluate_stories  # noqa: E402
-from samestory.train_linker import LinkExamples, fold_linkers, read_examples  # noqa: E402
+from samestory.corpus import DEFAULT_ENCODER
+from samestory.embed import CachedEncoder, load_encoder
+from samestory.evaluate.stories import cluster_scores, evaluate_stories
+from samestory.train_linker import LinkExamples, dev_files, fold_linkers, read_examples
 
 HEADLINE = {"multilingual": "pairwise_f1", "stream": "bcubed_f1", "text only": "bcubed_f1"}
 

@@ -21,18 +21,9 @@ from sklearn.metrics import roc_auc_score
 
 from samestory.corpus import DEFAULT_ENCODER
 from samestory.embed import CachedEncoder, load_encoder
-from samestory.evaluate.stories import LabelledFile
-from samestory.train_linker import candidate_pairs, fit_linker, fold_linkers, read_examples
+from samestory.train_linker import candidate_pairs, dev_files, fit_linker, fold_linkers, read_examples
 
 MODEL = Path(__file__).resolve().parents[1] / "src/samestory/models/story-linker-v1.json.gz"
-
-
-def dev_files(data: Path) -> dict[str, LabelledFile]:
-    return {
-        "multilingual": LabelledFile(str(data / "multilingual_stories/dev.csv"), "text", "story", lang_col="lang"),
-        "stream": LabelledFile(str(data / "uci_stories/dev_stream.csv"), "TITLE", "STORY", time_col="TIMESTAMP"),
-        "text only": LabelledFile(str(data / "uci_stories/dev.csv"), "TITLE", "STORY"),
-    }
 
 
 def main() -> int:

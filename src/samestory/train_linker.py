@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -28,6 +29,15 @@ from samestory.stories.link import FEATURES, Fingerprint, StoryLinker, candidate
 from samestory.text import opening
 
 log = logging.getLogger(__name__)
+
+
+def dev_files(data: Path) -> dict[str, LabelledFile]:
+    """The three development settings in ``../shared/data`` (see its README)."""
+    return {
+        "multilingual": LabelledFile(str(data / "multilingual_stories/dev.csv"), "text", "story", lang_col="lang"),
+        "stream": LabelledFile(str(data / "uci_stories/dev_stream.csv"), "TITLE", "STORY", time_col="TIMESTAMP"),
+        "text only": LabelledFile(str(data / "uci_stories/dev.csv"), "TITLE", "STORY"),
+    }
 
 
 @dataclass
