@@ -234,3 +234,15 @@ def test_hostile_requests_get_clear_codes(service):
     assert r.status_code == 200 and "overall" in r.json()      # a small chunked body still works
     assert httpx.get(f"{service}/healthz", headers={"Host": "evil.example"}).status_code == 400
     assert httpx.get(f"{service}/healthz", headers={"Host": "localhost"}).status_code == 200
+
+
+def test_a_refused_article_says_why(service):
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    one = httpx.post(f"{service}/articles", json={"text": "Ferry Nordlys aground", "date": "1e20"}, headers=auth)
+    assert one.status_code == 422 and "date" in one.json()["detail"]
+    surrogate = '{"text": "Ferry Nordlys aground off Troms\\u00f8", "lang": "\\ud800"}'
+    r = httpx.post(f"{service}/articles", content=surrogate, headers={**auth, "Content-Type": "application/json"})
+    assert r.status_code == 422 and "surrogate" in r.text
+    batch = httpx.post(f"{service}/articles", json=[{"text": "Ferry Nordlys aground", "date": "inf"}], headers=auth)
+    assert batch.status_code == 200 and batch.json()["results"][0]["status"] == "error"
+    assert httpx.get(f"{service}/healthz").status_code == 200      # nothing poisoned

@@ -176,11 +176,14 @@ def create_app(settings: ServiceSettings, comparer=None, corpus=None) -> FastAPI
 
     @app.post("/articles", dependencies=[Depends(require_token)])
     def add_articles(body: Union[ArticleIn, list[ArticleIn]]) -> dict[str, Any]:
-        """Add one article or a list; returns each one's id and story (or its error)."""
+        """Add one article or a list; returns each one's id and story (or its error). A single
+        article that cannot be added gets 422 with the reason; in a list, each item says its own."""
         items = body if isinstance(body, list) else [body]
         records = [InputRecord("http", i + 1, a.record()) for i, a in enumerate(items)]
         with lock:
             report = state["corpus"].add(records)
+        if not isinstance(body, list) and report.outcomes[0].status == "error":
+            raise HTTPException(422, report.outcomes[0].error)     # one article, refused: say why
         results = [{"index": o.line - 1, "status": o.status, "id": o.article, "story": o.story, "error": o.error}
                    for o in report.outcomes]
         return {"added": report.added, "already_stored": report.already_stored, "errors": report.errors,
