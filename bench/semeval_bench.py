@@ -36,7 +36,7 @@ from samestory.signals import analyse, feature_matrix, judgeable
 from samestory.signals.vectors import ArticleVectors
 from samestory.text.units import UnitSettings, _cut, opening, weight
 
-BASE = "torch-e5-int8"
+BASE = "onnx-e5-int8"
 
 
 def pearson(pred, gold) -> float:

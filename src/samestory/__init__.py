@@ -4,9 +4,28 @@
     >>> result = compare(text_a, text_b)
     >>> result.overall, result.same_story, result.evidence.shared_entities
 """
-from samestory.pipeline import Comparer, compare, to_article
+from __future__ import annotations
+
+from importlib import metadata
+from typing import TYPE_CHECKING, Any
+
 from samestory.types import DIMENSIONS, Article, Evidence, InputError, PairScore
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:
+    from samestory.pipeline import Comparer, compare, to_article
+
+__version__ = metadata.version("samestory")
 __all__ = ["Article", "Comparer", "DIMENSIONS", "Evidence", "InputError", "PairScore", "compare",
            "to_article", "__version__"]
+
+_PIPELINE = frozenset({"Comparer", "compare", "to_article"})
+
+
+def __getattr__(name: str) -> Any:
+    # The pipeline (encoder, scorer, signals) loads on first use, so that a command
+    # which never compares two articles does not pay for importing it.
+    if name in _PIPELINE:
+        from samestory import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module 'samestory' has no attribute {name!r}")

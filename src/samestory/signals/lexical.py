@@ -6,29 +6,42 @@ what a reader means by "how much of B was copied from A".
 """
 from __future__ import annotations
 
-from functools import lru_cache
+import math
+from collections import Counter
 
 import numpy as np
 
 from samestory.signals.normalize import fold, tokens
 
 
-@lru_cache(maxsize=1)
-def _char_vectorizer():
-    from sklearn.feature_extraction.text import HashingVectorizer
+def _char_ngrams(text: str, low: int = 3, high: int = 5):
+    """Character n-grams inside word boundaries, each word padded with a space
+    (scikit-learn's ``analyzer="char_wb"``; a word shorter than ``n`` counts once)."""
+    for word in text.lower().split():
+        word = f" {word} "
+        for n in range(low, high + 1):
+            if len(word) <= n:
+                yield word
+                break
+            for i in range(len(word) - n + 1):
+                yield word[i:i + n]
 
-    return HashingVectorizer(analyzer="char_wb", ngram_range=(3, 5), n_features=2**20,
-                             alternate_sign=False, norm="l2")
+
+def char_profiles(texts: list[str]) -> list[dict[str, float]]:
+    """Character 3-5-gram profiles of the transliterated texts (unit length), made
+    once per article so that any pair's cosine is one sparse dot product."""
+    out = []
+    for text in texts:
+        counts = Counter(_char_ngrams(fold(text)))
+        norm = math.sqrt(sum(c * c for c in counts.values())) or 1.0
+        out.append({gram: c / norm for gram, c in counts.items()})
+    return out
 
 
-def char_profiles(texts: list[str]):
-    """Character 3-5-gram profiles of the transliterated texts (sparse rows, unit
-    length), made once per article so that any pair's cosine is one dot product."""
-    return _char_vectorizer().transform([fold(t) for t in texts])
-
-
-def profile_cosine(a, b) -> float:
-    return float(a.multiply(b).sum())
+def profile_cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return float(sum(w * b.get(gram, 0.0) for gram, w in a.items()))
 
 
 def shingles(text: str, n: int = 5) -> set[int]:

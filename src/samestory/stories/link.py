@@ -217,17 +217,18 @@ class StoryLinker:
         return self.booster_.predict(X) if len(X) else np.zeros(0)
 
     def save(self, path: str | Path) -> None:
+        from samestory.trees import compile_booster
+
         doc = {"features": list(FEATURES), "summary": self.summary,
                "params": {"n_estimators": self.n_estimators, "num_leaves": self.num_leaves,
                           "learning_rate": self.learning_rate, "min_child_samples": self.min_child_samples},
-               "model": self.booster_.model_to_string()}
+               "model": self.booster_.model_to_string(), "compiled": compile_booster(self.booster_)}
         with gzip.open(path, "wt", encoding="utf-8") as fh:
             json.dump(doc, fh)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> "StoryLinker":
-        import lightgbm as lgb
-
+        """The shipped linker by default; prediction runs the compiled trees (``samestory.trees``)."""
         if path is None:
             with resources.as_file(resources.files("samestory.models") / DEFAULT_MODEL) as p:
                 return cls.load(p)
@@ -236,5 +237,12 @@ class StoryLinker:
         if tuple(doc["features"]) != FEATURES:
             raise RuntimeError(f"{path}: features {doc['features']} do not match this version's {FEATURES}")
         linker = cls(**doc["params"], summary=doc.get("summary", {}))
-        linker.booster_ = lgb.Booster(model_str=doc["model"])
+        if "compiled" in doc:
+            from samestory.trees import CompiledTrees
+
+            linker.booster_ = CompiledTrees(doc["compiled"])
+        else:           # a file from before compiled trees: LightGBM itself
+            import lightgbm as lgb
+
+            linker.booster_ = lgb.Booster(model_str=doc["model"])
         return linker

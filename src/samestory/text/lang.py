@@ -3,6 +3,7 @@ offline, 97 languages)."""
 from __future__ import annotations
 
 import dataclasses
+import os
 from functools import lru_cache
 
 from samestory.types import Article
@@ -14,12 +15,42 @@ MIN_CONFIDENCE = 0.5
 
 @lru_cache(maxsize=1)
 def _identifier():
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    """py3langid's model, restricted to two-letter (ISO 639-1) languages plus 'zxx'
+    (no linguistic content): the model's regional varieties (wuu, yue, arz, ...)
+    otherwise steal short Chinese and Arabic texts from zh and ar.
 
-    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    # Two-letter (ISO 639-1) languages only, plus 'zxx' (no linguistic content):
-    # the model's regional varieties (wuu, yue, arz, ...) otherwise steal short
-    # Chinese and Arabic texts from zh and ar.
+    The package ships its model xz-compressed (a second to unpack on every start);
+    it is unpacked once into samestory's cache folder as a plain ``.npz``."""
+    from array import array
+    from importlib import metadata
+
+    import numpy as np
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+    from py3langid.modelio import load_model
+
+    from samestory.embed.cache import cache_dir
+
+    path = cache_dir() / f"py3langid-{metadata.version('py3langid')}.npz"
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            model = {k: data[k] for k in data.files}
+    except (OSError, ValueError, KeyError):     # absent or damaged: derived data, unpack again
+        ptc, pc, classes, nextmove, row, output = load_model(MODEL_DIR / MODEL_FILE)
+        model = {"ptc": np.asarray(ptc), "pc": np.asarray(pc), "classes": np.array(classes),
+                 "nextmove": np.asarray(nextmove), "row": np.asarray(row), "output": np.asarray(output, np.int32)}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+        np.savez(tmp, **model)
+        os.replace(tmp, path)
+
+    def stdlib_array(values: np.ndarray) -> array:
+        out = array({2: "H", 4: "I", 8: "L"}[values.dtype.itemsize])
+        out.frombytes(memoryview(np.ascontiguousarray(values)).cast("B"))
+        return out
+
+    identifier = LanguageIdentifier(model["ptc"], model["pc"], model["classes"].tolist(),
+                                    stdlib_array(model["nextmove"]), model["output"].tolist(),
+                                    norm_probs=True, tk_row=stdlib_array(model["row"]))
     identifier.set_languages([l for l in identifier.labels if len(l) == 2 or l == "zxx"])
     return identifier
 
