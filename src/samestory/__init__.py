@@ -15,8 +15,17 @@ if TYPE_CHECKING:
     from samestory.pipeline import Comparer, compare, to_article
 
 __version__ = metadata.version("samestory")
-__all__ = ["Article", "Comparer", "DIMENSIONS", "Evidence", "InputError", "PairScore", "compare",
-           "to_article", "__version__"]
+__all__ = [
+    "DIMENSIONS",
+    "Article",
+    "Comparer",
+    "Evidence",
+    "InputError",
+    "PairScore",
+    "__version__",
+    "compare",
+    "to_article",
+]
 
 _PIPELINE = frozenset({"Comparer", "compare", "to_article"})
 

@@ -39,7 +39,7 @@ DEFAULT_ENCODER = "onnx-e5-int8-query+e5-lora-semeval"
 class Corpus:
     def __init__(self, db: str | Path, encoder: Encoder | None = None, settings: StorySettings = StorySettings(),
                  clean: CleanSettings = CleanSettings(min_chars=3), duplicate_jaccard: float = 0.5,
-                 translation_cosine: float = 0.90, progress: bool = True, readonly: bool = False,
+                 translation_cosine: float = 0.935, progress: bool = True, readonly: bool = False,
                  linker: StoryLinker | None = None):
         self.store = Store(db, readonly=readonly)
         self.settings = settings

