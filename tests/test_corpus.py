@@ -196,3 +196,43 @@ def test_cli_cluster_eval_and_timeline(tmp_path, uci_small):
     assert "<svg" in (tmp_path / "t.html").read_text()
     table = run("stories", "--db", str(db))
     assert table.returncode == 0 and "label" in table.stdout
+
+
+def test_user_ids_round_trip_through_every_output(tmp_path):
+    """The record's own id (``--id-col``) is kept and shown beside samestory's id everywhere,
+    and ``similar`` takes either."""
+    from samestory.ingest import clean_record
+
+    wire_text = clean_record({"html": (EXAMPLES / "wire_storm.html").read_text()}).text
+    feed = tmp_path / "feed.csv"
+    pd.DataFrame({"ref": ["cms-1", "cms-2", "cms-bad", "cms-3"],
+                  "body": [wire_text, wire_text + "\n\nRead more: our storm live blog.", "",
+                           (EXAMPLES / "unrelated_budget.txt").read_text()],
+                  "when": ["2026-02-10T07:45:00Z", "2026-02-10T09:00:00Z", "2026-02-10T09:30:00Z",
+                           "2026-02-12T18:00:00Z"]}).to_csv(feed, index=False)
+    db, report = tmp_path / "x.db", tmp_path / "report.jsonl"
+
+    def cli(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "samestory.cli", *args], capture_output=True, text=True,
+                              timeout=300)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    cli("index", "add", str(feed), "--db", str(db), "--id-col", "ref", "--text-col", "body", "--time-col", "when",
+        "--report", str(report))
+    lines = [json.loads(line) for line in report.read_text().splitlines()]
+    assert [line.get("user_id") for line in lines] == ["cms-1", "cms-2", "cms-bad", "cms-3"]
+    assert lines[2]["status"] == "error"
+    ids = {line["user_id"]: line["article"] for line in lines if line["status"] == "added"}
+
+    groups = json.loads(cli("duplicates", "--db", str(db), "--json"))["groups"]
+    assert [(g["source"]["user_id"], [c["user_id"] for c in g["copies"]]) for g in groups] == [("cms-1", ["cms-2"])]
+    assert "[cms-2]" in cli("duplicates", "--db", str(db))
+
+    members = [m for line in cli("stories", "--db", str(db), "--format", "jsonl").splitlines()
+               for m in json.loads(line)["members"]]
+    assert {(m["user_id"], m["id"]) for m in members} == set(ids.items())
+
+    by_user = json.loads(cli("similar", "cms-1", "--db", str(db), "--no-rescore", "--json"))["results"]
+    by_hash = json.loads(cli("similar", ids["cms-1"], "--db", str(db), "--no-rescore", "--json"))["results"]
+    assert by_user == by_hash and {r["user_id"] for r in by_user} == {"cms-2", "cms-3"}

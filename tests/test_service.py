@@ -246,3 +246,18 @@ def test_a_refused_article_says_why(service):
     batch = httpx.post(f"{service}/articles", json=[{"text": "Ferry Nordlys aground", "date": "inf"}], headers=auth)
     assert batch.status_code == 200 and batch.json()["results"][0]["status"] == "error"
     assert httpx.get(f"{service}/healthz").status_code == 200      # nothing poisoned
+
+
+def test_the_users_own_ids_come_back(service):
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    body = {"id": "cms-4711", "title": "Nordlys ferry refloated off Tromsø",
+            "text": "Salvage crews refloated the ferry Nordlys off Tromsø on Friday, four days after it ran aground."}
+    r = httpx.post(f"{service}/articles", json=body, headers=auth, timeout=120)
+    assert r.status_code == 200
+    result = r.json()["results"][0]
+    assert result["user_id"] == "cms-4711" and result["id"] != "cms-4711"
+    by_user = httpx.get(f"{service}/articles/cms-4711/similar", params={"k": 3}, timeout=120)
+    by_hash = httpx.get(f"{service}/articles/{result['id']}/similar", params={"k": 3}, timeout=120)
+    assert by_user.status_code == by_hash.status_code == 200
+    assert by_user.json()["results"] == by_hash.json()["results"]
+    assert all("user_id" in hit for hit in by_user.json()["results"])

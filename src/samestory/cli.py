@@ -235,11 +235,14 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
     if args.json:
         _dump({"groups": groups})
         return 0
+    def name(a: dict) -> str:
+        return f"{a['id']} [{a['user_id']}]" if a.get("user_id") else a["id"]
+
     for g in groups:
-        print(f"source {g['source']['id']} ({g['source']['lang']}, {g['source']['date']}): {g['source']['title']}")
+        print(f"source {name(g['source'])} ({g['source']['lang']}, {g['source']['date']}): {g['source']['title']}")
         for c in g["copies"]:
             share = "translation" if c["copied_share"] is None else f"{c['copied_share']:.0%} copied"
-            print(f"    {c['id']} ({c['lang']}, {share}): {c['title']}")
+            print(f"    {name(c)} ({c['lang']}, {share}): {c['title']}")
     return 0
 
 
@@ -382,7 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.set_defaults(func=cmd_index_add)
 
     sim = sub.add_parser("similar", help="what else covers this story? (ranked)")
-    sim.add_argument("article", help="an article id in the index, a file, or - for standard input")
+    sim.add_argument("article", help="an article in the index (samestory's id or your own, from --id-col), a file, or -")
     sim.add_argument("--db", required=True)
     sim.add_argument("-k", type=int, default=10)
     sim.add_argument("--no-rescore", action="store_true", help="rank by vector cosine only (skip the pair scorer)")

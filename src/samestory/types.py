@@ -144,6 +144,7 @@ class StoryMember:
     url: str | None
     duplicate_of: str | None = None
     copied_share: float | None = None
+    user_id: str | None = None     # the record's own id, beside samestory's
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,7 @@ class SimilarArticle:
     lang: str
     overall: float | None = None      # the pair scorer's Overall, when re-scored
     same_story: bool | None = None
+    user_id: str | None = None        # the record's own id, beside samestory's
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -187,10 +189,13 @@ class AddOutcome:
     article: str | None = None     # the stored article's id (content hash)
     story: int | None = None
     error: str | None = None
+    user_id: str | None = None     # the record's own id, when it has one
 
     def to_dict(self) -> dict[str, Any]:
         """One line of ``index add --report``."""
         out: dict[str, Any] = {"source": self.source, "line": self.line, "status": self.status}
+        if self.user_id is not None:
+            out["user_id"] = self.user_id
         if self.status == "error":
             out["error"] = self.error
         else:

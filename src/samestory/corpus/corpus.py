@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -118,9 +119,7 @@ class Corpus:
         # Stories may have merged after an article's batch: report where each ended.
         final = self._state
         if final is not None:
-            outcomes = [o if o.story is None else AddOutcome(o.source, o.line, o.status, o.article,
-                                                             final.live_story(o.story), o.error)
-                        for o in outcomes]
+            outcomes = [o if o.story is None else replace(o, story=final.live_story(o.story)) for o in outcomes]
         counts = {s: sum(o.status == s for o in outcomes) for s in ("added", "exists", "error")}
         return AddReport(added=counts["added"], already_stored=counts["exists"], errors=counts["error"],
                          stories_created=created, stories_merged=merged,
@@ -129,7 +128,7 @@ class Corpus:
     # -- reading -------------------------------------------------------------
     def similar(self, query: str | Article, k: int = 10, rescore: bool = True,
                 comparer: Comparer | None = None) -> list[SimilarArticle]:
-        """Stored articles closest to ``query`` (a stored article id, or an Article)."""
+        """Stored articles closest to ``query`` (a stored article's id, samestory's or the record's own, or an Article)."""
         if isinstance(query, str):
             stored = self.store.article(query)
             if stored is None:

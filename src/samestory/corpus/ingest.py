@@ -95,14 +95,16 @@ def add_batch(prepared: list[Prepared], state: IndexState, store: Store, encoder
     outcomes = []
     assigned = {r.id: r for r in rows}
     for p in prepared:
+        user_id = _user_id(p)
         if p.article is None:
-            outcomes.append(AddOutcome(p.item.source, p.item.line, "error", error=p.error))
+            outcomes.append(AddOutcome(p.item.source, p.item.line, "error", error=p.error, user_id=user_id))
         elif p.id in assigned and new.get(p.id) is p:
-            outcomes.append(AddOutcome(p.item.source, p.item.line, "added", p.id, assigned[p.id].story))
+            outcomes.append(AddOutcome(p.item.source, p.item.line, "added", p.id, assigned[p.id].story,
+                                       user_id=user_id))
         else:
             rowid = known.get(p.id) or assigned[p.id].rowid
             story = assigned[p.id].story if p.id in assigned else state.story(rowid)
-            outcomes.append(AddOutcome(p.item.source, p.item.line, "exists", p.id, story))
+            outcomes.append(AddOutcome(p.item.source, p.item.line, "exists", p.id, story, user_id=user_id))
     live = [s for s in clusterer.touched if s in clusterer.stories]
     story_rows = [StoryRow(s, st.vsum, st.n, st.first, st.last, sorted(st.langs))
                   for s in live for st in [clusterer.stories[s]]]
@@ -177,6 +179,14 @@ def _link_and_assign(fresh: list[Prepared], state: IndexState, store: Store, enc
                                fp.density, fp.dated, time.time()))
     rows = [replace(r, story=batch_story[r.rowid]) for r in rows]
     return rows, prints
+
+
+def _user_id(p: Prepared) -> str | None:
+    """The record's own id (``--id-col``, or ``id`` in JSON and ``POST /articles``), if it has one."""
+    if p.article is not None and p.article.id:
+        return p.article.id
+    value = (p.item.record or {}).get("id")
+    return p.item.user_id if value in (None, "") else str(value)
 
 
 def _duplicate_of(i: int, article: Article, sigs: np.ndarray, hits: list[tuple[int, float]], base: int,

@@ -49,7 +49,8 @@ def similar(store: Store, ann: VectorIndex, article: Article, vec: np.ndarray, e
         a, sc = found[key], scores.get(key)
         results.append(SimilarArticle(id=a.id, title=a.title, story=store.resolve_story(a.story) if a.story else None,
                                       similarity=round(float(s), 4), date=a.date, lang=a.lang,
-                                      overall=sc.overall if sc else None, same_story=sc.same_story if sc else None))
+                                      overall=sc.overall if sc else None, same_story=sc.same_story if sc else None,
+                                      user_id=a.user_id))
     if scores:
         results.sort(key=lambda r: r.overall if r.overall is not None else 9.0)
     return results
@@ -74,7 +75,8 @@ def stories(store: Store, since: float | None = None, members: bool = False, lim
             return src.id if src else None
 
         mem = [StoryMember(id=a.id, title=a.title, date=a.date, lang=a.lang, url=a.url,
-                           duplicate_of=source_id(a), copied_share=a.copied) for a, _ in found] if members else []
+                           duplicate_of=source_id(a), copied_share=a.copied, user_id=a.user_id)
+               for a, _ in found] if members else []
         out.append(Story(id=row.id, label=label_of(central), first_seen=_iso(row.first), last_seen=_iso(row.last),
                          size=len(found), languages=sorted(row.langs), members=mem))
     return out
@@ -100,7 +102,9 @@ def duplicates(store: Store) -> list[dict[str, Any]]:
         if src is None:
             continue
         members = {m.rowid: m for m in store.articles([r for r, _ in copies])}
-        out.append({"source": {"id": src.id, "title": src.title, "date": src.date, "lang": src.lang},
-                    "copies": [{"id": members[r].id, "title": members[r].title, "date": members[r].date,
+        out.append({"source": {"id": src.id, "user_id": src.user_id, "title": src.title, "date": src.date,
+                               "lang": src.lang},
+                    "copies": [{"id": members[r].id, "user_id": members[r].user_id, "title": members[r].title,
+                                "date": members[r].date,
                                 "lang": members[r].lang, "copied_share": c} for r, c in copies if r in members]})
     return out

@@ -48,7 +48,7 @@ CREATE TABLE IF NOT EXISTS inputs (
 # Columns added after the first release: an older file gains them on open (NULL
 # for old rows; the corpus derives those from the stored text).
 _ADDED_COLUMNS = {"names": "BLOB", "keywords": "BLOB", "numbers": "BLOB", "tokens": "INTEGER", "density": "REAL",
-                  "dated": "INTEGER"}
+                  "dated": "INTEGER", "ext_id": "TEXT"}
 _ARTICLE_COLS = "rowid, id, title, text, lang, date, ts, url, story, dup_of, copied"
 
 
@@ -65,6 +65,7 @@ class StoredArticle:
     story: int | None
     dup_of: int | None
     copied: float | None
+    user_id: str | None = None      # the record's own id (``--id-col``, ``id``), as first stored
 
     def to_article(self) -> Article:
         """The stored article as the pair scorer reads it (language as stored)."""
@@ -143,6 +144,10 @@ class Store:
                 for col, kind in _ADDED_COLUMNS.items():
                     if col not in have:
                         self.db.execute(f"ALTER TABLE articles ADD COLUMN {col} {kind}")
+                self.db.execute("CREATE INDEX IF NOT EXISTS articles_ext_id ON articles (ext_id)")
+            have = {r[1] for r in self.db.execute("PRAGMA table_info(articles)")}
+            # an older file opened read-only has no user ids to show
+            self._cols = f"{_ARTICLE_COLS}, {'ext_id' if 'ext_id' in have else 'NULL'}"
             tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         except sqlite3.DatabaseError:
             self.db.close()
@@ -188,13 +193,13 @@ class Store:
         with self.batch() as db:
             db.executemany(
                 "INSERT INTO articles (rowid, id, title, text, lang, date, ts, url, source, story, dup_of, copied, "
-                "vec, minhash, added, names, keywords, numbers, tokens, density, dated) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "vec, minhash, added, names, keywords, numbers, tokens, density, dated, ext_id) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [(r.rowid, r.id, r.article.title, r.article.text, r.article.lang, r.article.date, r.ts,
                   r.article.url, r.source, r.story, r.dup_of, r.copied, r.vec.astype(np.float32).tobytes(),
                   r.minhash.astype(np.uint32).tobytes(), r.added, np.asarray(sorted(r.names), np.uint32).tobytes(),
-                  r.keywords, np.asarray(sorted(r.numbers), np.uint32).tobytes(), r.tokens, r.density, int(r.dated))
-                 for r in rows])
+                  r.keywords, np.asarray(sorted(r.numbers), np.uint32).tobytes(), r.tokens, r.density, int(r.dated),
+                  r.article.id) for r in rows])
             for drop, keep in merged.items():
                 db.execute("UPDATE articles SET story=? WHERE story=?", (keep, drop))
                 db.execute("INSERT INTO stories (id, vsum, n, tsum, merged_into) VALUES (?, x'', 0, 0, ?) "
@@ -256,15 +261,19 @@ class Store:
         return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
 
     def article(self, key: int | str) -> StoredArticle | None:
+        """By rowid, by samestory's id (content hash) or else by the record's own id."""
         col = "rowid" if isinstance(key, int) else "id"
-        row = self.db.execute(f"SELECT {_ARTICLE_COLS} FROM articles WHERE {col}=?", (key,)).fetchone()
+        row = self.db.execute(f"SELECT {self._cols} FROM articles WHERE {col}=?", (key,)).fetchone()
+        if row is None and isinstance(key, str) and not self._cols.endswith("NULL"):
+            row = self.db.execute(f"SELECT {self._cols} FROM articles WHERE ext_id=? ORDER BY rowid LIMIT 1",
+                                  (key,)).fetchone()
         return StoredArticle(*row) if row else None
 
     def articles(self, rowids: Sequence[int]) -> list[StoredArticle]:
         found = {}
         for i in range(0, len(rowids), 500):
             chunk = list(rowids[i:i + 500])
-            q = f"SELECT {_ARTICLE_COLS} FROM articles WHERE rowid IN ({','.join('?' * len(chunk))})"
+            q = f"SELECT {self._cols} FROM articles WHERE rowid IN ({','.join('?' * len(chunk))})"
             found.update((r[0], StoredArticle(*r)) for r in self.db.execute(q, chunk))
         return [found[r] for r in rowids if r in found]
 
@@ -293,7 +302,7 @@ class Store:
 
     def story_members(self, story: int) -> list[tuple[StoredArticle, np.ndarray]]:
         """A story's articles in time order, each with its vector."""
-        rows = self.db.execute(f"SELECT {_ARTICLE_COLS}, vec FROM articles WHERE story=? ORDER BY ts, rowid",
+        rows = self.db.execute(f"SELECT {self._cols}, vec FROM articles WHERE story=? ORDER BY ts, rowid",
                                (story,)).fetchall()
         return [(StoredArticle(*r[:-1]), np.frombuffer(r[-1], np.float32)) for r in rows]
 

@@ -45,6 +45,13 @@ class InputRecord:
     line: int                  # 1-based line (JSONL), row (CSV, header excluded) or 0 for a file
     record: dict[str, Any] | None
     error: str | None = None
+    user_id: str | None = None    # the record's own id, kept even when the record is refused
+
+
+def _read(source: str, line: int, record: dict[str, Any]) -> InputRecord:
+    problem = _check(record)
+    user_id = None if record.get("id") in (None, "") else str(record["id"])
+    return InputRecord(source, line, None if problem else record, problem, user_id)
 
 
 def _open_text(path: Path) -> io.TextIOBase:
@@ -127,8 +134,7 @@ def _jsonl(path: Path, cols: Columns) -> Iterator[InputRecord]:
         if not isinstance(obj, dict):
             yield InputRecord(str(path), n, None, "JSON line is not an object")
             continue
-        record = _mapped(obj, cols)
-        yield InputRecord(str(path), n, record if not _check(record) else None, _check(record))
+        yield _read(str(path), n, _mapped(obj, cols))
 
 
 def _csv(path: Path, cols: Columns, delimiter: str) -> Iterator[InputRecord]:
@@ -151,8 +157,7 @@ def _csv(path: Path, cols: Columns, delimiter: str) -> Iterator[InputRecord]:
                 if None in row:  # more fields than the header
                     yield InputRecord(str(path), n, None, "row has more fields than the header")
                     continue
-                record = _mapped(row, cols)
-                yield InputRecord(str(path), n, record if not _check(record) else None, _check(record))
+                yield _read(str(path), n, _mapped(row, cols))
         except (csv.Error, _LineTooLong) as exc:
             hint = " (an unclosed quote?)" if "unexpected end of data" in str(exc) else ""
             yield InputRecord(str(path), n + 1, None,

@@ -46,6 +46,8 @@ class ArticleIn(BaseModel):
     date: str | None = None
     url: str | None = None
     lang: str | None = Field(None, description="ISO 639-1 code; detected when absent")
+    id: str | None = Field(None, max_length=1000,
+                           description="your own id for the article (from your CMS), shown beside samestory's")
 
     @model_validator(mode="after")
     def _needs_content(self) -> "ArticleIn":
@@ -184,8 +186,8 @@ def create_app(settings: ServiceSettings, comparer=None, corpus=None) -> FastAPI
             report = state["corpus"].add(records)
         if not isinstance(body, list) and report.outcomes[0].status == "error":
             raise HTTPException(422, report.outcomes[0].error)     # one article, refused: say why
-        results = [{"index": o.line - 1, "status": o.status, "id": o.article, "story": o.story, "error": o.error}
-                   for o in report.outcomes]
+        results = [{"index": o.line - 1, "status": o.status, "id": o.article, "user_id": o.user_id, "story": o.story,
+                    "error": o.error} for o in report.outcomes]
         return {"added": report.added, "already_stored": report.already_stored, "errors": report.errors,
                 "results": results}
 
