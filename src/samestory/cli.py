@@ -241,8 +241,8 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
     for g in groups:
         print(f"source {name(g['source'])} ({g['source']['lang']}, {g['source']['date']}): {g['source']['title']}")
         for c in g["copies"]:
-            share = "translation" if c["copied_share"] is None else f"{c['copied_share']:.0%} copied"
-            print(f"    {name(c)} ({c['lang']}, {share}): {c['title']}")
+            share = "" if c["copied_share"] is None else f", {c['copied_share']:.0%} of it copied"
+            print(f"    {c['kind']}: {name(c)} ({c['lang']}{share}): {c['title']}")
     return 0
 
 

@@ -39,13 +39,15 @@ DEFAULT_ENCODER = "onnx-e5-int8-query+e5-lora-semeval"
 
 class Corpus:
     def __init__(self, db: str | Path, encoder: Encoder | None = None, settings: StorySettings = StorySettings(),
-                 clean: CleanSettings = CleanSettings(min_chars=3), duplicate_jaccard: float = 0.5,
-                 translation_cosine: float = 0.935, progress: bool = True, readonly: bool = False,
+                 clean: CleanSettings = CleanSettings(min_chars=3), duplicate_jaccard: float = 0.2,
+                 translation_cosine: float = 0.935, copy_containment: float = 0.5, progress: bool = True,
+                 readonly: bool = False,
                  linker: StoryLinker | None = None):
         self.store = Store(db, readonly=readonly)
         self.settings = settings
         self.clean = clean
-        self.link_settings = LinkSettings(duplicate_jaccard, translation_cosine)
+        self.link_settings = LinkSettings(duplicate_jaccard=duplicate_jaccard, copy_containment=copy_containment,
+                                          translation_cosine=translation_cosine)
         self.progress = progress
         self._encoder = encoder
         self._encoder_spec = DEFAULT_ENCODER if encoder is None else None

@@ -12,6 +12,7 @@ import numpy as np
 
 from samestory.index.ann import VectorIndex
 from samestory.index.store import StoredArticle, Store
+from samestory.signals.lexical import copied_share
 from samestory.types import Article, SimilarArticle, Story, StoryMember
 
 if TYPE_CHECKING:
@@ -91,8 +92,18 @@ def story(store: Store, sid: int) -> Story | None:
     return found[0] if found else None
 
 
+def copy_kind(copy: StoredArticle, source: StoredArticle) -> str:
+    """``translation`` (another language), ``excerpt`` (mostly the source's text, but less than
+    70% of it) or ``copy`` (whole, or edited: words dropped, sentences moved)."""
+    if copy.copied is None:
+        return "translation"
+    copied, covered = copied_share(copy.to_article().full_text, source.to_article().full_text)
+    return "excerpt" if copied >= 0.7 and covered < 0.7 else "copy"
+
+
 def duplicates(store: Store) -> list[dict[str, Any]]:
-    """Groups of copies: the earliest article as the likely source, the others with their copied share."""
+    """Groups of copies: the earliest article as the likely source, the others with their kind
+    and the share of their text found in the source."""
     groups: dict[int, list[tuple[int, float | None]]] = {}
     for rowid, root, copied in store.copies():
         groups.setdefault(root, []).append((rowid, copied))
@@ -105,6 +116,7 @@ def duplicates(store: Store) -> list[dict[str, Any]]:
         out.append({"source": {"id": src.id, "user_id": src.user_id, "title": src.title, "date": src.date,
                                "lang": src.lang},
                     "copies": [{"id": members[r].id, "user_id": members[r].user_id, "title": members[r].title,
-                                "date": members[r].date,
-                                "lang": members[r].lang, "copied_share": c} for r, c in copies if r in members]})
+                                "date": members[r].date, "lang": members[r].lang,
+                                "kind": copy_kind(members[r], src), "copied_share": c}
+                               for r, c in copies if r in members]})
     return out
