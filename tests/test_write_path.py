@@ -305,3 +305,24 @@ def test_a_damaged_index_and_an_encoder_mismatch_say_so(tmp_path):
     Corpus(hashed, encoder=load_encoder("hashing"), progress=False).add(_records(FERRY[:1]))
     proc = cli("index", "add", str(feed), "--db", str(hashed))
     assert proc.returncode == 3 and "index mismatch" in proc.stderr and "hashing" in proc.stderr
+
+
+def test_site_boilerplate_is_learned_from_the_corpus_and_copies_are_not():
+    from samestory.corpus.boilerplate import article_keys, strip_boilerplate
+    from samestory.types import Article
+
+    banner = "Wir setzen Cookies ein, um unsere Website für Sie zu verbessern. Mit OK stimmen Sie zu."
+    bodies = [f"Meldung {i}: Die Fähre Nordlys lief am Montag vor Tromsø auf Grund, {i} Menschen wurden gerettet. "
+              f"Die Polizei untersucht den Unfall im Hafen Nummer {i}." for i in range(6)]
+    site = [Article(text=f"{body} {banner}") for body in bodies]
+    stripped, keys = strip_boilerplate(site, lambda ks: {})
+    assert all("Cookies" not in a.text and "Nordlys" in a.text for a in stripped)
+    assert all(any("Cookies" in r for r in a.cleaning.removed) for a in stripped)
+    assert all(keys)
+    # a banner already in four stored articles: the fifth is caught alone
+    banner_keys = set(article_keys(Article(text=banner)))
+    one, _ = strip_boilerplate([site[0]], lambda ks: {k: 4 for k in ks if k in banner_keys})
+    assert "Cookies" not in one[0].text
+    # six copies of one wire story share every sentence: they are copies, not boilerplate
+    wire = [Article(text=bodies[0] + " " + bodies[1]) for _ in range(6)]
+    assert strip_boilerplate(wire, lambda ks: {})[0] == wire

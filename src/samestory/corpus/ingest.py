@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from samestory.corpus.boilerplate import BoilerplateSettings, strip_boilerplate
 from samestory.corpus.state import IndexState, ann_path
 from samestory.embed import Encoder
 from samestory.index.minhash import signatures
@@ -80,6 +81,7 @@ class LinkSettings:
     translation_numbers_floor: float = 0.2         # above translation_cosine: numbers must agree this much
     translation_cosine_with_numbers: float = 0.90  # below it, down to this, if at least two numbers ...
     translation_numbers: float = 0.7               # ... agree this much (Jaccard of the numbers mentioned)
+    boilerplate: BoilerplateSettings = BoilerplateSettings()
 
 
 def add_batch(prepared: list[Prepared], state: IndexState, store: Store, encoder: Encoder, linker: StoryLinker,
@@ -140,7 +142,8 @@ def _link_and_assign(fresh: list[Prepared], state: IndexState, store: Store, enc
                      linker: StoryLinker, settings: LinkSettings) -> tuple[list[ArticleRow], list[Fingerprint]]:
     """Embed, fingerprint and judge the batch's new articles, then assign each a story.
     Changes only the clusterer (staged; the caller commits or rolls it back)."""
-    articles = [p.article for p in fresh if p.article is not None]
+    articles, line_keys = strip_boilerplate([p.article for p in fresh if p.article is not None], store.line_counts,
+                                            settings.boilerplate)
     vecs = np.asarray(encoder.encode([opening(a) for a in articles]), np.float32)
     sigs = np.stack(signatures([a.full_text for a in articles]))
     k = state.clusterer.settings.neighbours
@@ -186,7 +189,7 @@ def _link_and_assign(fresh: list[Prepared], state: IndexState, store: Store, enc
         fp = prints[i]
         rows.append(ArticleRow(rowid, p.id, a, p.ts, p.item.source, story, dup_of, copied, vecs[i], sigs[i],
                                sorted(fp.names), pack_keywords(fp.keywords), sorted(fp.numbers), fp.tokens,
-                               fp.density, fp.dated, time.time()))
+                               fp.density, fp.dated, time.time(), line_keys[i]))
     rows = [replace(r, story=batch_story[r.rowid]) for r in rows]
     return rows, prints
 

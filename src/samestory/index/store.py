@@ -40,6 +40,9 @@ CREATE TABLE IF NOT EXISTS stories (
     vsum BLOB NOT NULL, n INTEGER NOT NULL, tsum REAL NOT NULL DEFAULT 0,   -- unused since 0.2 (kept for old files)
     first REAL, last REAL, label TEXT, langs TEXT, merged_into INTEGER
 );
+CREATE TABLE IF NOT EXISTS line_counts (      -- how many stored articles had each line (boilerplate)
+    key INTEGER PRIMARY KEY, n INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS inputs (
     source TEXT NOT NULL, line INTEGER NOT NULL, article TEXT, error TEXT,
     PRIMARY KEY (source, line)
@@ -93,6 +96,7 @@ class ArticleRow:
     density: float
     dated: bool
     added: float
+    line_keys: Sequence[int] = ()      # its lines, counted for boilerplate detection
 
 
 @dataclass(frozen=True)
@@ -209,6 +213,17 @@ class Store:
                 [(s.id, s.vsum.astype(np.float64).tobytes(), s.n, s.first, s.last, ",".join(sorted(s.langs)))
                  for s in stories])
             db.executemany("INSERT OR REPLACE INTO inputs VALUES (?,?,?,?)", inputs)
+            db.executemany("INSERT INTO line_counts VALUES (?, 1) ON CONFLICT(key) DO UPDATE SET n = n + 1",
+                           [(k,) for r in rows for k in r.line_keys])
+
+    def line_counts(self, keys: Sequence[int]) -> dict[int, int]:
+        """How many stored articles had each of these lines (absent: none)."""
+        found: dict[int, int] = {}
+        for i in range(0, len(keys), 500):
+            chunk = list(keys[i:i + 500])
+            q = f"SELECT key, n FROM line_counts WHERE key IN ({','.join('?' * len(chunk))})"
+            found.update(self.db.execute(q, chunk).fetchall())
+        return found
 
     def get_meta(self, key: str) -> Any:
         row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
