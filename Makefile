@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SHARED ?= ../shared/data
 
-.PHONY: setup setup-browser demo test bench bench-stories bench-scale bench-encoder bench-load bench-startup bench-duplicates fuzz soak train train-scorer train-linker clean
+.PHONY: setup setup-browser demo test lint bench bench-stories bench-scale bench-encoder bench-load bench-startup bench-duplicates fuzz soak train train-scorer train-linker clean
 
 setup: $(VENV)/.installed
 
@@ -28,8 +28,11 @@ demo: setup
 	@echo; echo "== an unrelated story =="
 	$(VENV)/bin/samestory compare examples/rewrite_storm.txt examples/unrelated_budget.txt
 
-test: setup setup-browser
+test: setup setup-browser lint
 	$(PY) -m pytest -q
+
+lint: setup   # ruff (rules and settings in pyproject.toml); type checking is not in yet (issue 18)
+	$(VENV)/bin/ruff check src tests bench training
 
 bench: setup
 	$(PY) bench/semeval_bench.py $(SHARED)/semeval22/dev.csv

@@ -9,11 +9,10 @@ import time
 
 import pandas as pd
 import pytest
+from conftest import EXAMPLES
 
 from samestory.corpus import Corpus
 from samestory.ingest import Columns, iter_records
-
-from conftest import EXAMPLES
 
 UCI_COLS = Columns(title="TITLE", date="TIMESTAMP", url="URL")
 
@@ -80,7 +79,7 @@ def test_readding_is_a_no_op(tmp_path, uci_small):
 
 
 def test_incremental_adds_keep_story_ids(tmp_path, uci_small):
-    path, small = uci_small
+    _, small = uci_small
     half = len(small) // 2
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
     small.iloc[:half].to_csv(a, index=False)

@@ -5,10 +5,9 @@ import sys
 
 import pandas as pd
 import pytest
+from conftest import EXAMPLES
 
 from samestory.types import DIMENSIONS
-
-from conftest import EXAMPLES
 
 
 def _dev_article(shared, row: int) -> str:

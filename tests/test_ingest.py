@@ -1,9 +1,8 @@
 import pytest
+from conftest import EXAMPLES
 
 from samestory.ingest import clean_record, read_record, record_from_bytes, strip_debris
 from samestory.types import InputError
-
-from conftest import EXAMPLES
 
 
 def test_example_pair_debris_is_removed_and_reported(shared):

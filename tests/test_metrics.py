@@ -8,9 +8,9 @@ from samestory.stories.cluster import StoryClusterer, StorySettings
 def test_bcubed_known_values():
     gold = ["a", "a", "a", "b", "b"]
     assert bcubed(gold, gold) == (1.0, 1.0, 1.0)
-    p, r, f = bcubed([1, 1, 1, 1, 1], gold)
+    p, r, _ = bcubed([1, 1, 1, 1, 1], gold)
     assert r == 1.0 and p == pytest.approx((3 * 3 / 5 + 2 * 2 / 5) / 5)
-    p, r, f = bcubed([1, 2, 3, 4, 5], gold)
+    p, r, _ = bcubed([1, 2, 3, 4, 5], gold)
     assert p == 1.0 and r == pytest.approx((3 * (1 / 3) + 2 * (1 / 2)) / 5)
 
 

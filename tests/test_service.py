@@ -10,7 +10,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import EXAMPLES, ROOT
 
 TOKEN = "test-token-123"

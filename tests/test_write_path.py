@@ -8,12 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import EXAMPLES
 
 from samestory.corpus import Corpus
 from samestory.ingest import InputRecord, iter_records
 from samestory.stories.cluster import StoryClusterer, StorySettings
-
-from conftest import EXAMPLES
 
 # Short articles written for these tests (fictional events).
 FERRY = [

@@ -152,8 +152,7 @@ def _count_and_iter(args: argparse.Namespace):
 def _write_outcomes(outcomes, path: str | None) -> None:
     if path:
         with open(path, "w", encoding="utf-8") as fh:
-            for o in outcomes:
-                fh.write(json.dumps(o.to_dict(), ensure_ascii=False) + "\n")
+            fh.writelines(json.dumps(o.to_dict(), ensure_ascii=False) + "\n" for o in outcomes)
 
 
 def cmd_index_add(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +22,7 @@ from samestory.signals.places import gazetteer
 from samestory.text import tag_language
 from samestory.types import DIMENSIONS, Article, PairScore
 
-ArticleLike = Union[Article, Mapping[str, Any], str]
+ArticleLike = Article | Mapping[str, Any] | str
 
 #: Overall at or below this is "the same story" (between the task's
 #: 2 = somewhat similar and 3 = somewhat dissimilar).

@@ -67,7 +67,7 @@ def train(csv_path: str | Path, out: str | Path, encoder_spec: str = "onnx-e5-in
     cv = report(df, predictions, time.perf_counter() - start, errors, articles=0)
     model = PairScorer(feature_names=feature_names(), encoder=encoder_name, encoder_spec=encoder_spec).fit(X, Y, groups)
     model.summary = {
-        "trained_on": str(Path(csv_path).name), "pairs": int(len(X)), "folds": folds,
+        "trained_on": str(Path(csv_path).name), "pairs": len(X), "folds": folds,
         "cv_pearson": cv["pearson"], "cv_by_group": cv["by_group"],
         "cv_by_lang_pair": {k: v["pearson"].get("Overall") for k, v in cv["by_lang_pair"].items()},
     }

@@ -5,13 +5,13 @@ reader never sees half a batch.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from samestory.index.ann import VectorIndex
-from samestory.index.store import StoredArticle, Store
+from samestory.index.store import Store, StoredArticle
 from samestory.signals.lexical import copied_share
 from samestory.types import Article, SimilarArticle, Story, StoryMember
 
@@ -22,7 +22,7 @@ LABEL_CHARS = 160
 
 
 def _iso(ts: float | None) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="seconds") if ts is not None else ""
+    return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="seconds") if ts is not None else ""
 
 
 def label_of(article: StoredArticle) -> str:
@@ -67,7 +67,7 @@ def stories(store: Store, since: float | None = None, members: bool = False, lim
         central = max(found, key=lambda m: float(m[1] @ row.vsum))[0]
         ids = {a.rowid: a.id for a, _ in found}
 
-        def source_id(a: StoredArticle) -> str | None:
+        def source_id(a: StoredArticle, ids: dict[int, str] = ids) -> str | None:
             if a.dup_of is None:
                 return None
             if a.dup_of in ids:

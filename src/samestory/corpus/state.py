@@ -15,8 +15,7 @@ from samestory.index.ann import VectorIndex
 from samestory.index.minhash import DuplicateIndex
 from samestory.index.store import ArticleRow, Store
 from samestory.stories.cluster import StoryClusterer, StorySettings, StoryState
-from samestory.stories.link import (DEFAULT_DENSITY, Fingerprint, keywords, name_keys, number_keys,
-                                    unpack_keywords)
+from samestory.stories.link import DEFAULT_DENSITY, Fingerprint, keywords, name_keys, number_keys, unpack_keywords
 
 
 def ann_path(store: Store) -> str:
@@ -41,12 +40,12 @@ class IndexState:
     version: int = 0
 
     @classmethod
-    def load(cls, store: Store, dim: int, settings: StorySettings, duplicate_jaccard: float) -> "IndexState":
+    def load(cls, store: Store, dim: int, settings: StorySettings, duplicate_jaccard: float) -> IndexState:
         with store.snapshot():
             return cls._load(store, dim, settings, duplicate_jaccard)
 
     @classmethod
-    def _load(cls, store: Store, dim: int, settings: StorySettings, duplicate_jaccard: float) -> "IndexState":
+    def _load(cls, store: Store, dim: int, settings: StorySettings, duplicate_jaccard: float) -> IndexState:
         version = store.data_version()
         stories = {s.id: StoryState(s.vsum, s.n, s.first, s.last, set(s.langs)) for s in store.live_stories()}
         state = cls(ann=open_ann(store, dim), dups=DuplicateIndex(duplicate_jaccard),

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 
-
 _DTYPE_F32, _DTYPE_Q4 = 0, 1
 
 
@@ -43,7 +42,7 @@ def read_model(path: Path | None = None) -> dict:
     p = 8
     H, NL, NH, FF, VOC, MAXP, TVS = struct.unpack_from("<7i", data, p); p += 28
     eps, = struct.unpack_from("<f", data, p); p += 4
-    qk, = struct.unpack_from("<i", data, p); p += 4
+    p += 4      # the C engine's quantisation block size (always 32 here)
     n_pieces, bos, eos, pad, unk = struct.unpack_from("<5i", data, p); p += 20
     bloblen, = struct.unpack_from("<Q", data, p); p += 8
     offs = np.frombuffer(data, np.uint32, n_pieces + 1, p); p += 4 * (n_pieces + 1)
@@ -75,5 +74,6 @@ def read_model(path: Path | None = None) -> dict:
         else:
             arr = raw.view(np.float32)[:n].copy()
             tensors[name] = arr.reshape(shapes[name]) if name in shapes else arr
-    return {"config": dict(H=H, NL=NL, NH=NH, FF=FF, VOC=VOC, MAXP=MAXP, eps=eps, bos=bos, eos=eos, pad=pad,
-                           unk=unk), "pieces": pieces, "scores": scores.copy(), "norm": norm, "tensors": tensors}
+    config = {"H": H, "NL": NL, "NH": NH, "FF": FF, "VOC": VOC, "MAXP": MAXP, "eps": eps, "bos": bos, "eos": eos,
+              "pad": pad, "unk": unk}
+    return {"config": config, "pieces": pieces, "scores": scores.copy(), "norm": norm, "tensors": tensors}

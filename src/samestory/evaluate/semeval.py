@@ -123,7 +123,7 @@ def report(df: pd.DataFrame, predictions: np.ndarray, seconds: float, errors: di
     original = df["pair_id"].map(is_original).to_numpy()
     everything = np.ones(len(df), bool)
     return {
-        "pairs": int(len(df)),
+        "pairs": len(df),
         "scored": int(len(df) - len(errors)),
         "pearson": block(everything)["pearson"],
         "by_lang_pair": {lp: block(lang_pair == lp) for lp in sorted(set(lang_pair))},

@@ -61,7 +61,7 @@ class VectorIndex:
         os.replace(tmp, path)  # atomic: a reader never sees half a file
 
     @classmethod
-    def open(cls, path: str | Path, dim: int, keys: np.ndarray, vectors: np.ndarray) -> "VectorIndex":
+    def open(cls, path: str | Path, dim: int, keys: np.ndarray, vectors: np.ndarray) -> VectorIndex:
         """Load ``path`` if it holds exactly ``keys``; otherwise (missing, truncated,
         damaged or out of step with the store) rebuild from the vectors."""
         index = cls(dim)
@@ -72,7 +72,7 @@ class VectorIndex:
                         len(keys) == 0 or (index._index.contains(int(keys[0]))
                                            and index._index.contains(int(keys[-1])))):
                     return index
-            except Exception as exc:  # usearch raises plain RuntimeError/ValueError on a bad file
+            except Exception as exc:  # noqa: BLE001 - usearch raises plain RuntimeError/ValueError on a bad file
                 log.warning("%s: unreadable (%s); rebuilding it from the store", path, exc)
             index = cls(dim)
         index.add(keys, vectors)

@@ -162,7 +162,7 @@ class Store:
 
     # -- writing -------------------------------------------------------------
     @contextmanager
-    def writer(self) -> Iterator["Store"]:
+    def writer(self) -> Iterator[Store]:
         """Hold the single-writer lock for a whole run."""
         with open(str(self.path) + ".lock", "w") as lock:
             try:
@@ -183,7 +183,7 @@ class Store:
         self.db.execute("COMMIT")
 
     @contextmanager
-    def snapshot(self) -> Iterator["Store"]:
+    def snapshot(self) -> Iterator[Store]:
         """Several reads that see one committed state (a read transaction, in WAL mode)."""
         self.db.execute("BEGIN")
         try:

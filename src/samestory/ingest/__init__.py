@@ -3,5 +3,5 @@ from samestory.ingest.clean import CleanSettings, clean_record, normalise_date, 
 from samestory.ingest.read import MAX_BYTES, read_record, record_from_bytes
 from samestory.ingest.records import Columns, InputRecord, iter_records
 
-__all__ = ["CleanSettings", "Columns", "InputRecord", "MAX_BYTES", "clean_record", "iter_records",
-           "normalise_date", "parse_timestamp", "read_record", "record_from_bytes", "strip_debris"]
+__all__ = ["MAX_BYTES", "CleanSettings", "Columns", "InputRecord", "clean_record", "iter_records", "normalise_date",
+           "parse_timestamp", "read_record", "record_from_bytes", "strip_debris"]

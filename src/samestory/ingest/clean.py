@@ -8,10 +8,11 @@ dropped is kept in the ``CleaningReport`` so the evidence can show it.
 """
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
-from datetime import datetime, timezone
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import ftfy
@@ -191,7 +192,7 @@ def normalise_date(value: str | None) -> str | None:
     if number > 1e11:  # milliseconds
         number /= 1000.0
     try:
-        return datetime.fromtimestamp(number, tz=timezone.utc).isoformat(timespec="seconds")
+        return datetime.fromtimestamp(number, tz=UTC).isoformat(timespec="seconds")
     except (OverflowError, OSError, ValueError):   # "1e20", "inf", "nan"
         raise InputError(f"date {value[:40]!r} is not a time samestory can read") from None
 
@@ -210,7 +211,7 @@ def parse_timestamp(value: str | None) -> float | None:
         except (ValueError, OverflowError):
             return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed.timestamp()
 
 
@@ -219,7 +220,7 @@ _INVISIBLE = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")
 
 def _field(record: Mapping[str, Any], name: str) -> str | None:
     value = record.get(name)
-    if value is None or (isinstance(value, float) and value != value):  # NaN from CSV
+    if value is None or (isinstance(value, float) and math.isnan(value)):  # NaN from CSV
         return None
     value = str(value)
     try:

@@ -55,7 +55,7 @@ def _read(source: str, line: int, record: dict[str, Any]) -> InputRecord:
 
 
 def _open_text(path: Path) -> io.TextIOBase:
-    raw = gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+    raw = gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")  # noqa: SIM115 - the caller closes it
     return io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
 
 

@@ -57,7 +57,7 @@ class PairScorer:
             reg_lambda=self.reg_lambda, random_state=self.random_state, n_jobs=2, verbose=-1,
         )
 
-    def fit(self, X: np.ndarray, Y: np.ndarray, groups: np.ndarray | None = None) -> "PairScorer":
+    def fit(self, X: np.ndarray, Y: np.ndarray, groups: np.ndarray | None = None) -> PairScorer:
         """``Y``: (n, 7) gold scores in ``DIMENSIONS`` order."""
         from sklearn.model_selection import GroupKFold, KFold
 
@@ -112,7 +112,7 @@ class PairScorer:
             json.dump(doc, fh)
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "PairScorer":
+    def load(cls, path: str | Path | None = None) -> PairScorer:
         """The shipped model by default; a path to load another."""
         if path is None:
             ref = resources.files("samestory.models") / DEFAULT_MODEL

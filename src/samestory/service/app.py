@@ -13,12 +13,12 @@ import threading
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from pydantic import BaseModel, Field, model_validator
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from samestory.ingest import InputRecord
 from samestory.types import InputError
@@ -50,7 +50,7 @@ class ArticleIn(BaseModel):
                            description="your own id for the article (from your CMS), shown beside samestory's")
 
     @model_validator(mode="after")
-    def _needs_content(self) -> "ArticleIn":
+    def _needs_content(self) -> ArticleIn:
         if not any(v and v.strip() for v in (self.text, self.html, self.title)):
             raise ValueError("an article needs a non-empty 'text' or 'html' field")
         return self
@@ -177,7 +177,7 @@ def create_app(settings: ServiceSettings, comparer=None, corpus=None) -> FastAPI
             return state["comparer"].compare(a, b).to_dict()
 
     @app.post("/articles", dependencies=[Depends(require_token)])
-    def add_articles(body: Union[ArticleIn, list[ArticleIn]]) -> dict[str, Any]:
+    def add_articles(body: ArticleIn | list[ArticleIn]) -> dict[str, Any]:
         """Add one article or a list; returns each one's id and story (or its error). A single
         article that cannot be added gets 422 with the reason; in a list, each item says its own."""
         items = body if isinstance(body, list) else [body]

@@ -81,7 +81,7 @@ document.getElementById('f').addEventListener('submit', async e => {
       <div><h3>Places, dates, numbers</h3>${list('countries A', ev.countries[0])}${list('countries B', ev.countries[1])}
       ${list('dates A', ev.dates[0].map(day))}${list('dates B', ev.dates[1].map(day))}${list('numbers A', ev.numbers[0])}${list('numbers B', ev.numbers[1])}</div></div>`;
 });
-""" % (repr(_COLORS),)
+""" % (repr(_COLORS),)  # noqa: UP031 - a JavaScript template: braces everywhere
     return _page("samestory: compare", body, script)
 
 

@@ -99,9 +99,9 @@ def extract_mentions(text: str, lang: str = "und") -> list[Mention]:
             single = " " not in name
             # A lone capitalised word that opens a sentence, or that the text also
             # writes in lower case (German nouns), is usually not a name.
-            if single and not _ACRONYM.match(name) and (at_start or name.lower() in lowercase_words):
-                if not gaz.country(name):
-                    continue
+            if (single and not _ACRONYM.match(name) and (at_start or name.lower() in lowercase_words)
+                    and not gaz.country(name)):
+                continue
             country = gaz.country(name)
             if country is None and not single:
                 # "Moscow-NATO", "NATO Russia Council": a place inside a longer name.

@@ -109,12 +109,9 @@ def _build() -> tuple[dict[str, str], dict[str, str]]:
                     for loc in _LOCALES]
     for country in pycountry.countries:
         code = country.alpha_2
-        names = {country.name, getattr(country, "common_name", country.name),
-                 getattr(country, "official_name", country.name)}
-        for name in list(names):
-            for tr in translations:
-                names.add(tr.gettext(name))
-        for name in names:
+        english = {country.name, getattr(country, "common_name", country.name),
+                   getattr(country, "official_name", country.name)}
+        for name in english | {tr.gettext(name) for name in english for tr in translations}:
             add(name, code)
     for name, code in (("USA", "US"), ("U.S.", "US"), ("US", "US"), ("America", "US"), ("Britain", "GB"),
                        ("UK", "GB"), ("England", "GB"), ("Russia", "RU"), ("EEUU", "US"),

@@ -199,7 +199,7 @@ class StoryLinker:
     min_child_samples: int = 40
     summary: dict[str, Any] = field(default_factory=dict)
 
-    def fit(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> "StoryLinker":
+    def fit(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> StoryLinker:
         import lightgbm as lgb
 
         model = lgb.LGBMClassifier(n_estimators=self.n_estimators, num_leaves=self.num_leaves,
@@ -227,7 +227,7 @@ class StoryLinker:
             json.dump(doc, fh)
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "StoryLinker":
+    def load(cls, path: str | Path | None = None) -> StoryLinker:
         """The shipped linker by default; prediction runs the compiled trees (``samestory.trees``)."""
         if path is None:
             with resources.as_file(resources.files("samestory.models") / DEFAULT_MODEL) as p:
