@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import textwrap
@@ -428,6 +429,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # The library logs (never prints); the command shows its notes on standard error.
+    logging.basicConfig(level=logging.INFO, format="samestory: %(message)s", stream=sys.stderr)
+    for noisy in ("httpx", "onnxruntime", "root"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         return args.func(args)
     except InputError as exc:

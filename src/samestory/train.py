@@ -7,7 +7,7 @@ figures it prints are for articles the model never saw.
 """
 from __future__ import annotations
 
-import sys
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,8 @@ from samestory.evaluate.semeval import analyse_pairs, article_groups, load_pairs
 from samestory.scoring import PairScorer
 from samestory.signals import feature_matrix, feature_names, judgeable
 from samestory.types import CSV_COLUMNS, DIMENSIONS, InputError
+
+log = logging.getLogger(__name__)
 
 
 def training_data(csv_path: str | Path, encoder_spec: str = "onnx-e5-int8", progress: bool = True,
@@ -60,7 +62,7 @@ def train(csv_path: str | Path, out: str | Path, encoder_spec: str = "onnx-e5-in
     df, ok, X, judge, Y, groups, errors, encoder_name_ = training_data(csv_path, encoder_spec, progress, encoder)
     encoder_name = encoder_name or encoder_name_
     if progress:
-        print(f"cross-validating on {len(X)} pairs, {len(set(groups))} article groups", file=sys.stderr)
+        log.info("cross-validating on %d pairs, %d article groups", len(X), len(set(groups)))
     oof = cross_validate(X, Y, groups, folds, judge=judge)
     predictions = np.full((len(df), len(DIMENSIONS)), np.nan)
     predictions[ok] = oof

@@ -6,8 +6,8 @@ original (``DIGITS_DIGITS``) versus machine-translated pairs separately.
 """
 from __future__ import annotations
 
+import logging
 import re
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +24,8 @@ from samestory.types import CSV_COLUMNS, DIMENSIONS, InputError
 
 REQUIRED = ("pair_id", "lang1", "lang2", "text1", "text2")
 _ORIGINAL = re.compile(r"^\d+_\d+$")
+
+log = logging.getLogger(__name__)
 
 
 def load_pairs(path: str | Path) -> pd.DataFrame:
@@ -96,7 +98,7 @@ def analyse_pairs(df: pd.DataFrame, encoder: Encoder, progress: bool = True):
     in errors[i]."""
     articles, slots, errors = pair_articles(df)
     if progress:
-        print(f"analysing {len(articles)} distinct articles for {len(df)} pairs", file=sys.stderr)
+        log.info("analysing %d distinct articles for %d pairs", len(articles), len(df))
     signals: list[ArticleSignals] = analyse(articles, encoder)
     pairs = [(signals[s[0]], signals[s[1]]) if s else None for s in slots]
     return pairs, errors

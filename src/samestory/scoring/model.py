@@ -82,6 +82,8 @@ class PairScorer:
         """(n, 7) scores in ``DIMENSIONS`` order, clipped to the task's 1-4 scale.
         Rows where ``judgeable`` is False (a side is not an article: a bot check, an
         error page) get the prior: features of such a page say nothing about the story."""
+        if not self.boosters_:
+            raise RuntimeError("PairScorer is not fitted: call fit() or PairScorer.load()")
         X = np.asarray(X, np.float32)
         if X.ndim == 1:
             X = X[None, :]
