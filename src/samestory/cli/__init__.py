@@ -1,0 +1,45 @@
+"""The ``samestory`` command.
+
+With ``--json``, standard output carries exactly one JSON object on one line;
+progress and logs go to standard error. Bad input gives a one-line error and a
+non-zero exit (2), never a traceback (set SAMESTORY_DEBUG=1 to see one).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+from samestory.cli.parser import build_parser
+from samestory.types import IndexMismatch, InputError
+
+__all__ = ["build_parser", "main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # The library logs (never prints); the command shows its notes on standard error.
+    logging.basicConfig(level=logging.INFO, format="samestory: %(message)s", stream=sys.stderr)
+    for noisy in ("httpx", "onnxruntime", "root"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return args.func(args)
+    except InputError as exc:
+        print(f"samestory: error: {exc}", file=sys.stderr)
+        return 2
+    except IndexMismatch as exc:
+        print(f"samestory: index mismatch: {exc}", file=sys.stderr)
+        return 3
+    except (OSError, MemoryError, RuntimeError) as exc:
+        if os.environ.get("SAMESTORY_DEBUG"):
+            raise
+        print(f"samestory: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug, not bad input: still one line, with a way to see more
+        if os.environ.get("SAMESTORY_DEBUG"):
+            raise
+        print(f"samestory: internal error: {type(exc).__name__}: {exc} (SAMESTORY_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
+        return 1

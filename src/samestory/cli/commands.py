@@ -1,0 +1,218 @@
+"""One function per command: read the arguments, call the library, print through ``render``."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from samestory.cli.render import dump_json, render, write_stories
+from samestory.types import InputError
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from samestory.ingest import read_record
+    from samestory.pipeline import Comparer, to_article
+    from samestory.scoring import PairScorer
+
+    if args.a == "-" and args.b == "-":
+        raise InputError("only one of A and B can be standard input")
+    a = to_article(read_record(args.a, args.max_bytes))
+    b = to_article(read_record(args.b, args.max_bytes))
+    comparer = Comparer(scorer=PairScorer.load(args.model) if args.model else None)
+    result = comparer.compare(a, b)
+    if args.json:
+        dump_json(result.to_dict())
+    else:
+        print(render(result))
+    return 0
+
+
+def cmd_eval_semeval(args: argparse.Namespace) -> int:
+    from samestory.evaluate import evaluate
+    from samestory.pipeline import Comparer
+    from samestory.scoring import PairScorer
+
+    comparer = Comparer(scorer=PairScorer.load(args.model) if args.model else None, progress=True)
+    result, predictions = evaluate(args.path, comparer)
+    if args.predictions:
+        predictions.to_csv(args.predictions, index=False)
+    if args.json:
+        dump_json(result)
+        return 0
+    print(f"{result['scored']}/{result['pairs']} pairs scored in {result['seconds']:.1f}s "
+          f"({result['documents_per_second']} documents/s)")
+    cols = list(result["pearson"])
+    print(f"\n{'':<14}{'pairs':>6}" + "".join(f"{c[:9]:>10}" for c in cols))
+
+    def row(name: str, block: dict) -> str:
+        vals = "".join(f"{'-' if v is None else format(v, '.3f'):>10}" for v in block["pearson"].values())
+        return f"{name:<14}{block['pairs']:>6}{vals}"
+
+    print(row("all", {"pairs": result["scored"], "pearson": result["pearson"]}))
+    for name, block in result["by_group"].items():
+        print(row(name, block))
+    print()
+    for name, block in result["by_lang_pair"].items():
+        print(row(name, block))
+    for err in result["errors"]:
+        print(f"error: row {err['row']} ({err['pair_id']}): {err['error']}", file=sys.stderr)
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from samestory.train import train
+
+    summary = train(args.csv, args.out, encoder_spec=args.encoder, folds=args.folds)
+    if args.json:
+        dump_json(summary)
+    else:
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _columns(args: argparse.Namespace):
+    from samestory.ingest import Columns
+
+    return Columns(text=args.text_col, title=args.title_col, date=args.time_col, id=args.id_col,
+                   url=args.url_col, lang=args.lang_col)
+
+
+def _count_and_iter(args: argparse.Namespace):
+    from samestory.ingest import iter_records
+
+    return iter_records(args.inputs, _columns(args))
+
+
+def _write_outcomes(outcomes, path: str | None) -> None:
+    if path:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.writelines(json.dumps(o.to_dict(), ensure_ascii=False) + "\n" for o in outcomes)
+
+
+def cmd_index_add(args: argparse.Namespace) -> int:
+    from samestory.corpus import Corpus
+
+    corpus = Corpus(args.db)
+    report = corpus.add(_count_and_iter(args), batch_size=args.batch_size)
+    _write_outcomes(report.outcomes, args.report)
+    for o in report.outcomes:
+        if o.status == "error":
+            print(f"error: {o.source}:{o.line}: {o.error}", file=sys.stderr)
+    summary = report.summary()
+    if args.json:
+        dump_json(summary)
+    else:
+        print(", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.items()))
+    # Some bad records are normal in a feed; nothing but errors means the input itself is wrong.
+    return 1 if report.errors and not (report.added or report.already_stored) else 0
+
+
+
+def cmd_stories(args: argparse.Namespace) -> int:
+    from samestory.corpus import Corpus
+    from samestory.ingest import parse_timestamp
+
+    since = None
+    if args.since:
+        since = parse_timestamp(args.since)
+        if since is None:
+            raise InputError(f"--since: cannot read {args.since!r} as a date")
+    corpus = Corpus(args.db, readonly=True, progress=False)
+    write_stories(corpus.stories(since=since, members=args.format == "jsonl"), args.format, sys.stdout)
+    return 0
+
+
+def cmd_similar(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from samestory.corpus import Corpus
+    from samestory.ingest import read_record
+    from samestory.pipeline import to_article
+
+    corpus = Corpus(args.db, readonly=True, progress=False)
+    query = args.article
+    if query == "-" or Path(query).exists():
+        query = to_article(read_record(query))
+    hits = corpus.similar(query, k=args.k, rescore=not args.no_rescore)
+    if args.json:
+        dump_json({"results": [h.to_dict() for h in hits]})
+        return 0
+    print(f"{'overall':>7}  {'cosine':>6}  {'story':>6}  {'lang':<4}  {'date':<25}  title")
+    for h in hits:
+        overall = "-" if h.overall is None else f"{h.overall:.2f}"
+        print(f"{overall:>7}  {h.similarity:>6.3f}  {h.story or '-':>6}  {h.lang:<4}  {h.date or '-':<25}  {h.title}")
+    return 0
+
+
+def cmd_duplicates(args: argparse.Namespace) -> int:
+    from samestory.corpus import Corpus
+
+    groups = Corpus(args.db, readonly=True, progress=False).duplicates()
+    if args.json:
+        dump_json({"groups": groups})
+        return 0
+    def name(a: dict) -> str:
+        return f"{a['id']} [{a['user_id']}]" if a.get("user_id") else a["id"]
+
+    for g in groups:
+        print(f"source {name(g['source'])} ({g['source']['lang']}, {g['source']['date']}): {g['source']['title']}")
+        for c in g["copies"]:
+            share = "" if c["copied_share"] is None else f", {c['copied_share']:.0%} of it copied"
+            print(f"    {c['kind']}: {name(c)} ({c['lang']}{share}): {c['title']}")
+    return 0
+
+
+def cmd_cluster(args: argparse.Namespace) -> int:
+    import tempfile
+    from pathlib import Path
+
+    from samestory.corpus import Corpus
+
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Corpus(Path(tmp) / "cluster.db")
+        report = corpus.add(_count_and_iter(args), batch_size=args.batch_size)
+        stories = corpus.stories(members=True)
+        with open(args.out, "w", encoding="utf-8") as fh:
+            write_stories(stories, args.format, fh)
+    _write_outcomes(report.outcomes, args.report)
+    summary = {**report.summary(), "stories": len(stories), "out": args.out}
+    dump_json(summary) if args.json else print(", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.items()))
+    return 0
+
+
+def cmd_timeline(args: argparse.Namespace) -> int:
+    from samestory.corpus import Corpus
+    from samestory.stories.timeline import timeline_html
+
+    stories = Corpus(args.db, readonly=True, progress=False).stories()
+    with open(args.out, "w", encoding="utf-8") as fh:
+        fh.write(timeline_html(stories, top=args.top))
+    print(f"wrote {args.out} ({len(stories)} stories)")
+    return 0
+
+
+def cmd_eval_stories(args: argparse.Namespace) -> int:
+    from samestory.evaluate.stories import LabelledFile, evaluate_stories
+    from samestory.stories.cluster import StorySettings
+
+    settings = StorySettings(window_hours=args.window_hours, link_threshold=args.threshold)
+    spec = LabelledFile(args.csv, args.text_col, args.label_col, args.time_col, args.lang_col, args.title_col)
+    result = evaluate_stories(spec, corpus_options={"settings": settings})
+    if args.json:
+        dump_json(result)
+    else:
+        for k, v in result.items():
+            print(f"{k:<18} {v}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from samestory.service import serve
+
+    token = args.token or os.environ.get("SAMESTORY_TOKEN") or None
+    print(f"samestory serving {args.db} on http://{args.host}:{args.port}/ (API docs at /docs)"
+          f"{'; writes need the token' if token else ''}", file=sys.stderr)
+    serve(args.db, host=args.host, port=args.port, token=token, max_body_bytes=args.max_body_bytes,
+          allowed_hosts=tuple(args.allowed_host))
+    return 0

@@ -1,0 +1,85 @@
+"""What the commands print: the pair report, story tables, JSON on one line."""
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from samestory.types import DIMENSIONS, PairScore
+
+
+def dump_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+
+def _bar(score: float, width: int = 24) -> str:
+    filled = round((4.0 - score) / 3.0 * width)  # longer bar = more similar
+    return "█" * filled + "·" * (width - filled)
+
+
+def _clip(text: str, n: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _date_label(key: str) -> str:
+    return _WEEKDAYS[int(key.split(":")[1])] if key.startswith("weekday:") else key
+
+
+def render(result: PairScore) -> str:
+    ev = result.evidence
+    lines = [
+        f"Same story: {'YES' if result.same_story else 'no'} (confidence {result.confidence:.2f})   "
+        f"Overall {result.overall:.2f}   [1 = very similar ... 4 = very dissimilar]",
+        "",
+    ]
+    for d in DIMENSIONS:
+        lines.append(f"  {d:<10} {result.dimensions[d]:4.2f}  {_bar(result.dimensions[d])}")
+    lines += ["", f"Languages: A={ev.languages[0]}  B={ev.languages[1]}"]
+    for label, names in ev.shared_entities.items():
+        if names or ev.only_a_entities[label] or ev.only_b_entities[label]:
+            lines.append(f"{label.capitalize():<14} shared: {', '.join(names) or '-'}")
+            lines.append(f"{'':<14} only A: {', '.join(ev.only_a_entities[label][:12]) or '-'}")
+            lines.append(f"{'':<14} only B: {', '.join(ev.only_b_entities[label][:12]) or '-'}")
+    lines.append(f"Countries      A: {', '.join(ev.countries[0]) or '-'}   B: {', '.join(ev.countries[1]) or '-'}")
+    dates = [", ".join(map(_date_label, side)) or "-" for side in ev.dates]
+    lines.append(f"Dates          A: {dates[0]}   B: {dates[1]}")
+    lines.append(f"Numbers        A: {', '.join(ev.numbers[0][:15]) or '-'}   B: {', '.join(ev.numbers[1][:15]) or '-'}")
+    lines.append(f"Copied text    {ev.copied_share[0]:.0%} of A appears in B; {ev.copied_share[1]:.0%} of B appears in A")
+    lines += ["", "Aligned passages (similarity):"]
+    if not ev.aligned_passages:
+        lines.append("  none above 0.80")
+    for p in ev.aligned_passages:
+        lines.append(f"  {p.similarity:.2f}  A: {_clip(p.a)}")
+        lines.append(f"        B: {_clip(p.b)}")
+    lines += ["", "Cleaning removed:"]
+    for side, report in zip("AB", ev.cleaning):
+        sample = "; ".join(f'"{_clip(r, 40)}"' for r in report.removed[:4])
+        more = f" (+{len(report.removed) - 4} more)" if len(report.removed) > 4 else ""
+        lines.append(f"  {side}: {len(report.removed)} lines, {report.chars_removed:,} chars"
+                     f"{' (encoding repaired)' if report.encoding_fixed else ''}"
+                     f"{': ' + sample + more if sample else ''}")
+    for flag in ev.flags:
+        lines.append(f"Note: {flag}")
+    return "\n".join(lines)
+
+
+def write_stories(stories, fmt: str, out) -> None:
+    rows = [{"story": s.id, "label": s.label, "size": s.size, "first_seen": s.first_seen,
+             "last_seen": s.last_seen, "languages": ",".join(s.languages)} for s in stories]
+    if fmt == "jsonl":
+        for s in stories:
+            out.write(json.dumps(s.to_dict(), ensure_ascii=False) + "\n")
+    elif fmt == "csv":
+        import csv
+
+        w = csv.DictWriter(out, fieldnames=["story", "label", "size", "first_seen", "last_seen", "languages"])
+        w.writeheader()
+        w.writerows(rows)
+    else:
+        out.write(f"{'story':>7}  {'size':>5}  {'first seen':<25}  {'langs':<8}  label\n")
+        for r in rows:
+            out.write(f"{r['story']:>7}  {r['size']:>5}  {r['first_seen']:<25}  {r['languages']:<8}  {r['label']}\n")
