@@ -79,7 +79,9 @@ def test_cli_json_is_one_line_with_the_promised_keys(comparer):
     assert {"overall", "dimensions", "same_story", "languages", "evidence"} <= set(out)
     assert set(out["dimensions"]) == set(DIMENSIONS)
     assert isinstance(out["overall"], float) and out["same_story"] is True
-    assert out["evidence"]["copied_share"][0] >= 0
+    shares = out["evidence"]["copied_share"]
+    assert len(shares) == 2 and all(0.0 <= s <= 0.5 for s in shares)      # a rewrite, not a copy
+    assert out["evidence"]["cleaning"][0]["removed"]                        # the HTML page's junk, listed
 
 
 def test_cli_readable_output():
@@ -138,7 +140,8 @@ def test_eval_semeval_json(tmp_path, shared, comparer):
     assert out["pairs"] == 7 and out["scored"] == 6
     assert out["errors"][0]["pair_id"] == "1_2"
     assert {"Overall", "Narrative", "Geography"} <= set(out["pearson"])
-    assert "en-en" in out["by_lang_pair"] or len(out["by_lang_pair"]) >= 1
+    rows = pd.concat([small, bad])[["lang1", "lang2"]].astype(str).agg("-".join, axis=1)
+    assert {lp: block["pairs"] for lp, block in out["by_lang_pair"].items()} == rows.value_counts().to_dict()
     assert out["seconds"] > 0
 
 

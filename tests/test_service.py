@@ -41,6 +41,9 @@ def service(tmp_path_factory):
             time.sleep(0.3)
         if proc.poll() is not None:
             pytest.fail(f"service exited: {proc.stderr.read()}")
+    else:
+        proc.kill()
+        pytest.fail("the service did not become healthy in 120 s")
     yield base
     proc.terminate()
     proc.wait(timeout=20)
@@ -148,10 +151,10 @@ def test_single_articles_and_a_cli_writer_beside_the_service(service, tmp_path):
     ("get", "/stories/987654", None, 404, "no story"),
     ("get", "/articles/0000000000000000/similar", None, 404, "no article"),
     ("get", "/ui/stories/987654", None, 404, "no story"),
-    ("post", "/compare", {"a": {"text": "x"}}, 422, "b"),
+    ("post", "/compare", {"a": {"text": "x"}}, 422, '["body","b"]'),
     ("post", "/compare", {"a": {"title": ""}, "b": {"text": "some text"}}, 422, "non-empty 'text' or 'html'"),
     ("get", "/stories?since=not-a-date", None, 422, "since"),
-    ("get", "/articles/x/similar?k=0", None, 422, "k"),
+    ("get", "/articles/x/similar?k=0", None, 422, '["query","k"]'),
 ])
 def test_error_codes_name_the_problem(service, method, path, body, code, needle):
     r = getattr(httpx, method)(f"{service}{path}", **({"json": body} if body is not None else {}))
