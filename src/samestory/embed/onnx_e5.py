@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from samestory.embed.cache import cache_dir
-from samestory.embed.tokenize import E5Tokenizer
+from samestory.embed.tokenize import E5Tokenizer, pool_windows
 
 log = logging.getLogger(__name__)
 
@@ -276,29 +276,16 @@ class OnnxE5Encoder:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         session, tokenize = self._model()
-        windows = tokenize.windows([self._prefix + t for t in texts])
-        order = sorted(range(len(windows)), key=lambda w: len(windows[w][1]))
-        sums = np.zeros((len(texts), self.dim), np.float64)
-        weight = np.zeros(len(texts))
         pad = self._config["pad"]
-        start = 0
-        while start < len(order):
-            end = start + 1
-            while end < len(order) and (end - start + 1) * len(windows[order[end]][1]) <= self.max_batch_tokens:
-                end += 1
-            batch = [windows[w] for w in order[start:end]]
-            width = max(len(seq) for _, seq in batch)
-            ids = np.full((len(batch), width), pad, np.int64)
-            mask = np.zeros((len(batch), width), np.int64)
-            for r, (_, seq) in enumerate(batch):
+
+        def run(seqs: list[list[int]]) -> np.ndarray:
+            width = max(len(seq) for seq in seqs)
+            ids = np.full((len(seqs), width), pad, np.int64)
+            mask = np.zeros((len(seqs), width), np.int64)
+            for r, seq in enumerate(seqs):
                 ids[r, :len(seq)] = seq
                 mask[r, :len(seq)] = 1
-            pooled = session.run(None, {"ids": ids, "mask": mask})[0]
-            for r, (i, seq) in enumerate(batch):
-                w = max(len(seq) - 2, 1)                 # windows weigh by their content length
-                sums[i] += w * pooled[r]
-                weight[i] += w
-            start = end
-        out = (sums / weight[:, None]).astype(np.float32)
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+            return session.run(None, {"ids": ids, "mask": mask})[0]
 
+        windows = tokenize.windows([self._prefix + t for t in texts])
+        return pool_windows(windows, len(texts), self.dim, self.max_batch_tokens, run)

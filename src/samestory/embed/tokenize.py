@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 FORMAT = "samestory-e5-tokenizer/2"
 
@@ -86,3 +89,27 @@ class E5Tokenizer:
             for a in range(0, max(len(ids), 1), width):
                 out.append((i, [cfg["bos"], *ids[a:a + width], cfg["eos"]]))
         return out
+
+
+def pool_windows(windows: list[tuple[int, list[int]]], n_texts: int, dim: int, max_batch_tokens: int,
+                 run: Callable[[list[list[int]]], np.ndarray]) -> np.ndarray:
+    """Unit vectors of ``n_texts`` texts from their windows: windows of similar length run
+    together (``run``: token id lists -> mean-pooled rows), at most ``max_batch_tokens``
+    tokens a run, and a long text's windows are averaged by their content length."""
+    order = sorted(range(len(windows)), key=lambda w: len(windows[w][1]))
+    sums = np.zeros((n_texts, dim), np.float64)
+    weight = np.zeros(n_texts)
+    start = 0
+    while start < len(order):
+        end = start + 1
+        while end < len(order) and (end - start + 1) * len(windows[order[end]][1]) <= max_batch_tokens:
+            end += 1
+        batch = [windows[w] for w in order[start:end]]
+        pooled = run([seq for _, seq in batch])
+        for r, (i, seq) in enumerate(batch):
+            w = max(len(seq) - 2, 1)                 # windows weigh by their content length
+            sums[i] += w * pooled[r]
+            weight[i] += w
+        start = end
+    out = (sums / weight[:, None]).astype(np.float32)
+    return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)

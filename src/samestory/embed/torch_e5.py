@@ -16,7 +16,7 @@ import numpy as np
 
 from samestory.embed.convert import read_model
 from samestory.embed.onnx_e5 import SMOOTHING_ALPHA, SMOOTHING_FILE
-from samestory.embed.tokenize import E5Tokenizer
+from samestory.embed.tokenize import E5Tokenizer, pool_windows
 
 
 def pad_batch(seqs: list[list[int]], pad_id: int):
@@ -209,23 +209,9 @@ class TorchE5Encoder:
 
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        cfg = self._cfg
-        windows = self.windows(texts)
-        order = sorted(range(len(windows)), key=lambda w: len(windows[w][1]))
-        sums = np.zeros((len(texts), self.dim), np.float64)
-        weight = np.zeros(len(texts))
-        start = 0
+
+        def run(seqs: list[list[int]]) -> np.ndarray:
+            return self._model(*pad_batch(seqs, self._cfg["pad"])).numpy()
+
         with torch.inference_mode():
-            while start < len(order):
-                end = start + 1
-                while end < len(order) and (end - start + 1) * len(windows[order[end]][1]) <= self.max_batch_tokens:
-                    end += 1
-                batch = [windows[w] for w in order[start:end]]
-                pooled = self._model(*pad_batch([seq for _, seq in batch], cfg["pad"])).numpy()
-                for r, (i, seq) in enumerate(batch):
-                    w = max(len(seq) - 2, 1)                 # windows weigh by their content length
-                    sums[i] += w * pooled[r]
-                    weight[i] += w
-                start = end
-        out = (sums / weight[:, None]).astype(np.float32)
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+            return pool_windows(self.windows(texts), len(texts), self.dim, self.max_batch_tokens, run)

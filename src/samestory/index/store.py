@@ -217,13 +217,14 @@ class Store:
                            [(k,) for r in rows for k in r.line_keys])
 
     def line_counts(self, keys: Sequence[int]) -> dict[int, int]:
-        """How many stored articles had each of these lines (absent: none)."""
-        found: dict[int, int] = {}
-        for i in range(0, len(keys), 500):
-            chunk = list(keys[i:i + 500])
-            q = f"SELECT key, n FROM line_counts WHERE key IN ({','.join('?' * len(chunk))})"
-            found.update(self.db.execute(q, chunk).fetchall())
-        return found
+        """How many stored articles had each of these sentences (absent: none)."""
+        return dict(self._where_in("SELECT key, n FROM line_counts WHERE key IN ({})", keys))
+
+    def _where_in(self, sql: str, values: Sequence[Any]) -> Iterator[tuple]:
+        """Rows of ``sql`` (with ``IN ({})``) for any number of values, 500 at a time (SQLite's limit)."""
+        for i in range(0, len(values), 500):
+            chunk = list(values[i:i + 500])
+            yield from self.db.execute(sql.format(",".join("?" * len(chunk))), chunk)
 
     def get_meta(self, key: str) -> Any:
         row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
@@ -265,12 +266,7 @@ class Store:
 
     # -- reading -------------------------------------------------------------
     def known_ids(self, ids: Sequence[str]) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for i in range(0, len(ids), 500):
-            chunk = list(ids[i:i + 500])
-            q = f"SELECT id, rowid FROM articles WHERE id IN ({','.join('?' * len(chunk))})"
-            out.update(self.db.execute(q, chunk).fetchall())
-        return out
+        return dict(self._where_in("SELECT id, rowid FROM articles WHERE id IN ({})", ids))
 
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
@@ -285,11 +281,8 @@ class Store:
         return StoredArticle(*row) if row else None
 
     def articles(self, rowids: Sequence[int]) -> list[StoredArticle]:
-        found = {}
-        for i in range(0, len(rowids), 500):
-            chunk = list(rowids[i:i + 500])
-            q = f"SELECT {self._cols} FROM articles WHERE rowid IN ({','.join('?' * len(chunk))})"
-            found.update((r[0], StoredArticle(*r)) for r in self.db.execute(q, chunk))
+        found = {r[0]: StoredArticle(*r)
+                 for r in self._where_in(f"SELECT {self._cols} FROM articles WHERE rowid IN ({{}})", rowids)}
         return [found[r] for r in rowids if r in found]
 
     def vector(self, rowid: int) -> np.ndarray:
