@@ -38,6 +38,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_healthy(base: str, server: subprocess.Popen, seconds: float = 120) -> None:
+    """Until the service at ``base`` answers /healthz; raises if it exits or takes too long."""
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError("samestory serve exited before it became healthy")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError(f"samestory serve was not healthy after {seconds:.0f} s")
+
+
 def drive(name: str, make_request, seconds: float, concurrency: int, max_requests: int = 100_000) -> dict:
     latencies: list[float] = []
     errors = 0
@@ -89,12 +103,7 @@ def main() -> None:
         server = subprocess.Popen([sys.executable, "-m", "samestory.cli", "serve", "--db", str(db),
                                    "--port", str(port)], stderr=subprocess.DEVNULL, env=dict(os.environ))
         try:
-            for _ in range(600):
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
+            wait_healthy(base, server)
             ids = [s["id"] for s in httpx.get(f"{base}/stories", params={"limit": 10_000}).json()["stories"]]
             members = [m["id"] for sid in ids[:50] for m in httpx.get(f"{base}/stories/{sid}").json()["members"]]
             # /compare rejects texts under 20 characters (422, by design): send real articles.

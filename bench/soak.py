@@ -32,7 +32,7 @@ from pathlib import Path
 
 import httpx
 import pandas as pd
-from load_bench import SHARED, free_port
+from load_bench import SHARED, free_port, wait_healthy
 
 CLI = [sys.executable, "-m", "samestory.cli"]
 
@@ -109,12 +109,7 @@ def mixed_load(db: Path, extra: list[str], groups: list[list[str]], minutes: flo
     errors: dict[str, int] = {}
     lock = threading.Lock()
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        wait_healthy(base, server)
         with sqlite3.connect(db) as con:
             ids = [row[0] for row in con.execute("SELECT id FROM articles")]
         fresh = iter(extra)
@@ -165,7 +160,8 @@ def mixed_load(db: Path, extra: list[str], groups: list[list[str]], minutes: flo
     for kind, lat in stats.items():
         q = statistics.quantiles(lat, n=100) if len(lat) > 1 else [lat[0]] * 99
         rows[kind] = {"requests": len(lat), "errors": errors[kind], "p50_ms": 1000 * q[49], "p99_ms": 1000 * q[98]}
-    return {"endpoints": rows, "rss_after_warmup_mb": warm["rss"], "rss_end_mb": end_rss}
+    # a run shorter than the warm-up has only the end figure
+    return {"endpoints": rows, "rss_after_warmup_mb": warm["rss"] or end_rss, "rss_end_mb": end_rss}
 
 
 def main() -> None:

@@ -1,5 +1,12 @@
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,3 +36,35 @@ def comparer():
     from samestory import Comparer
 
     return Comparer()
+
+
+@contextmanager
+def served(db: Path, *args: str, env: dict | None = None) -> Iterator[str]:
+    """``samestory serve`` on a free loopback port: its base URL once /healthz answers.
+    Fails the test if the service exits or is not healthy within 120 s."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "samestory.cli", "serve", "--db", str(db), "--port", str(port),
+                             *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    try:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"service exited: {proc.stderr.read()}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.time() > deadline:
+                pytest.fail("the service did not become healthy in 120 s")
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -8,15 +8,11 @@ and cleaner target and 1,000 per target that runs the model.
 """
 import json
 import os
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
 import pytest
+from conftest import served
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -133,37 +129,11 @@ def test_corpus_accounts_for_every_record_once(fuzz_corpus, records):
     assert fuzz_corpus.store.count() == before + report.added
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def fuzz_service(tmp_path_factory):
     """The real service on a loopback port, no token (so writes are fuzzed too), small body limit."""
-    db = tmp_path_factory.mktemp("fuzzsvc") / "news.db"
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "samestory.cli", "serve", "--db", str(db), "--port", str(port),
-                             "--max-body-bytes", "200000"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"service exited: {proc.stderr.read()}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.time() > deadline:
-            proc.kill()
-            pytest.fail("service did not become healthy in 120 s")
-        time.sleep(0.3)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=20)
+    with served(tmp_path_factory.mktemp("fuzzsvc") / "news.db", "--max-body-bytes", "200000") as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

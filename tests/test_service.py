@@ -2,51 +2,24 @@
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, ROOT, served
 
 TOKEN = "test-token-123"
 SERVED: dict[str, Path] = {}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
     db = tmp_path_factory.mktemp("svc") / "news.db"
     SERVED["db"] = db
-    port = _free_port()
-    env = {**os.environ, "SAMESTORY_TOKEN": TOKEN}
-    proc = subprocess.Popen([sys.executable, "-m", "samestory.cli", "serve", "--db", str(db), "--port", str(port),
-                             "--max-body-bytes", "300000"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.3)
-        if proc.poll() is not None:
-            pytest.fail(f"service exited: {proc.stderr.read()}")
-    else:
-        proc.kill()
-        pytest.fail("the service did not become healthy in 120 s")
-    yield base
-    proc.terminate()
-    proc.wait(timeout=20)
+    with served(db, "--max-body-bytes", "300000", env={**os.environ, "SAMESTORY_TOKEN": TOKEN}) as base:
+        yield base
 
 
 def _article(name: str) -> dict:
