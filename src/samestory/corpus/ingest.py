@@ -240,8 +240,8 @@ def _settle(likely: list[tuple[int, int, float]], base: int, vecs: np.ndarray, b
         current = story_of(key)
         if current is None or current not in clusterer.stories:
             continue
-        links = [(s, p) for other, p in state.links.get(key, []) + fresh_links.get(key, [])
-                 if (s := story_of(other)) is not None]
+        strongest = sorted(state.links.get(key, []) + fresh_links.get(key, []), key=lambda link: (-link[1], link[0]))
+        links = [(s, p) for other, p in strongest[:clusterer.settings.neighbours] if (s := story_of(other)) is not None]
         target = clusterer.best_move(current, known(key).ts, links)
         if target is None:
             continue

@@ -73,9 +73,17 @@ class IndexState:
         return state
 
     def add_links(self, links: Iterable[tuple[int, int, float]]) -> None:
+        """Each article keeps its ``clusterer.settings.neighbours`` strongest links (ties: lower
+        rowid), whatever order they came in: an article that every later copy links to would
+        otherwise make settling, and memory, grow with the corpus."""
+        keep = self.clusterer.settings.neighbours
         for a, b, p in links:
-            self.links.setdefault(a, []).append((b, p))
-            self.links.setdefault(b, []).append((a, p))
+            for x, y in ((a, b), (b, a)):
+                mine = self.links.setdefault(x, [])
+                mine.append((y, p))
+                if len(mine) > 2 * keep:
+                    mine.sort(key=lambda link: (-link[1], link[0]))
+                    del mine[keep:]
 
     def live_story(self, sid: int | None) -> int | None:
         """The story a (maybe merged) story id now lives on as."""
