@@ -31,7 +31,7 @@ def test_assignment_follows_link_scores_and_the_latest_article():
     # a story of 2 with one strong link scores (0.9 + 0) / 2: not enough
     assert c.assign(v, 120.0, "en", [(s1, 0.9)]) != s1
     assert c.assign(v, 180.0, "de", [(s1, 0.8), (s1, 0.7)]) == s1
-    assert c.stories[s1].langs == {"en": 1, "de": 1}
+    assert c.stories[s1].langs == {"en": 2, "de": 1}
     # the window runs from the story's latest article (180 s), not its first
     assert c.is_open(s1, 180.0 + 3500.0) and not c.is_open(s1, 180.0 + 3700.0)
 
