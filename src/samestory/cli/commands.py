@@ -144,11 +144,11 @@ def cmd_embed(args: argparse.Namespace) -> int:
     import time
 
     from samestory.corpus import DEFAULT_ENCODER
-    from samestory.embed import load_encoder
+    from samestory.embed import CachedEncoder, load_encoder
     from samestory.scale.embedded import corpus_clean, embed_records, write_parquet
 
     start = time.perf_counter()
-    encoder = load_encoder(DEFAULT_ENCODER)
+    encoder = CachedEncoder(load_encoder(DEFAULT_ENCODER))
     if args.engine == "ray":
         from itertools import islice
 

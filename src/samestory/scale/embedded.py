@@ -36,10 +36,6 @@ from samestory.types import Article, CleaningReport, IndexMismatch, InputError
 
 #: Rows per Parquet file written by ``samestory embed``.
 ROWS_PER_FILE = 20_000
-#: Texts per encoder call, sorted by length, as ``CachedEncoder`` runs them: the int8 model's
-#: dynamic quantisation makes a vector depend a little on its batch, so the same grouping
-#: as a local run gives the same vectors.
-ENCODE_BATCH = 32
 #: Fingerprint fields that depend on the batch or on the neighbours, not on the text alone.
 _CONTEXT_FIELDS = {"signature", "ts", "dated", "density"}
 
@@ -55,8 +51,17 @@ def text_key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def _arrow():
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError as exc:
+        raise RuntimeError("embedded rows (Parquet) need pyarrow: pip install 'samestory[ray]'") from exc
+    return pa, pq
+
+
 def _schema():
-    import pyarrow as pa
+    pa, _ = _arrow()
 
     return pa.schema([
         ("part", pa.int64()), ("seq", pa.int64()), ("source", pa.string()), ("line", pa.int64()),
@@ -74,8 +79,7 @@ SCHEMA_FIELDS = ("part seq source line user_id error record id lang ts dated art
 
 def to_table(rows: Sequence[dict[str, Any]]):
     """Rows (dicts; missing fields are null) as an Arrow table with the one fixed schema."""
-    import pyarrow as pa
-
+    pa, _ = _arrow()
     schema = _schema()
     return pa.Table.from_pylist([{f: row.get(f) for f in SCHEMA_FIELDS} for row in rows], schema=schema)
 
@@ -155,27 +159,19 @@ def sign_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def embed_rows(rows: list[dict[str, Any]], encoder: Encoder) -> list[dict[str, Any]]:
-    """The head vector of each new article (``opening``), computed as a local run computes it."""
+    """The head vector of each new article (``opening``). ``encoder`` is a ``CachedEncoder``, as
+    on the writer: it encodes the texts it has not seen in the runs a local batch uses (the int8
+    model's dynamic quantisation makes a vector depend a little on its run), so a block of the
+    writer's batch size gets the vectors a local run gets."""
     todo = _todo(rows)
     if not todo:
         return rows
     heads = [opening(a) for _, a in todo]
-    vectors = encode_like_local(encoder, heads)
-    for (row, _), head in zip(todo, heads):
+    vectors = np.asarray(encoder.encode(heads), np.float32)
+    for (row, _), head, vector in zip(todo, heads, vectors):
         row["head_hash"] = text_key(head)
-        row["vector"] = vectors[head].tolist()
+        row["vector"] = vector.tolist()
     return rows
-
-
-def encode_like_local(encoder: Encoder, texts: list[str]) -> dict[str, np.ndarray]:
-    """Each distinct text's vector, encoded in length-sorted runs of ``ENCODE_BATCH`` as
-    ``CachedEncoder`` encodes a batch's texts that it has not seen."""
-    todo = sorted(dict.fromkeys(texts), key=len)
-    out: dict[str, np.ndarray] = {}
-    for i in range(0, len(todo), ENCODE_BATCH):
-        chunk = todo[i:i + ENCODE_BATCH]
-        out.update(zip(chunk, np.asarray(encoder.encode(chunk), np.float32)))
-    return out
 
 
 def embed_records(items: Iterable[InputRecord], encoder: Encoder, clean: CleanSettings,
@@ -314,8 +310,7 @@ def write_parquet(batches: Iterable[list[dict[str, Any]]], out: str | Path, enco
                   rows_per_file: int = ROWS_PER_FILE) -> dict[str, int]:
     """Rows, in input order, as ``OUT/part-NNNNN.parquet`` files (the encoder named in each
     file's metadata); counts of rows, articles and errors."""
-    import pyarrow.parquet as pq
-
+    _, pq = _arrow()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if any(out.glob("part-*.parquet")):
@@ -345,8 +340,7 @@ def write_parquet(batches: Iterable[list[dict[str, Any]]], out: str | Path, enco
 
 def read_parquet(folder: str | Path) -> tuple[str | None, Iterator[dict[str, Any]]]:
     """The encoder named in ``samestory embed``'s output and its rows, in input order."""
-    import pyarrow.parquet as pq
-
+    _, pq = _arrow()
     files = sorted(Path(folder).glob("part-*.parquet"))
     if not files:
         raise InputError(f"{folder}: no part-*.parquet files (made by `samestory embed`)")

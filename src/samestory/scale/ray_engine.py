@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 #: and prepare tasks still get a share (an actor pool that takes whole CPUs on a 2-CPU
 #: cluster stalls the tasks that feed it).
 ACTOR_CPUS = 0.5
-TASK_CPUS = 0.25
+TASK_CPUS = 0.5
 
 
 def require_ray():
@@ -104,9 +104,9 @@ class _Embedder:
     """One per actor: loads the encoder once, then embeds block after block."""
 
     def __init__(self, spec: str, threads: int):
-        from samestory.embed import load_encoder
+        from samestory.embed import CachedEncoder, load_encoder
 
-        self.encoder = load_encoder(spec, threads=threads)
+        self.encoder = CachedEncoder(load_encoder(spec, threads=threads))   # this node's vector cache
 
     def __call__(self, batch):
         from samestory.scale.embedded import embed_rows, to_table
