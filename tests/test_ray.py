@@ -9,7 +9,6 @@ from sklearn.metrics import adjusted_rand_score
 
 from samestory.cli import main
 
-pytestmark = pytest.mark.ray
 ROWS = 240
 FLAGS = ["--text-col", "TITLE", "--title-col", "TITLE", "--time-col", "TIMESTAMP", "--id-col", "ID", "--batch-size", "64"]
 
@@ -75,6 +74,7 @@ def local_run(feed, tmp_path_factory):
     return _report(out / "local.jsonl")
 
 
+@pytest.mark.ray
 def test_ray_gives_the_stories_of_a_local_run(ray_cluster, feed, local_run, tmp_path, capsys):
     summary = _add(capsys, str(feed), "--db", str(tmp_path / "ray.db"), "--engine", "ray",
                    "--report", str(tmp_path / "ray.jsonl"))
@@ -87,6 +87,7 @@ def test_ray_gives_the_stories_of_a_local_run(ray_cluster, feed, local_run, tmp_
     assert _same_stories(local_run, report) >= 0.99
 
 
+@pytest.mark.ray
 def test_embed_on_ray_then_load_on_one_writer(ray_cluster, feed, local_run, tmp_path, capsys):
     import pyarrow.parquet as pq
 
@@ -113,6 +114,7 @@ def test_embed_on_ray_then_load_on_one_writer(ray_cluster, feed, local_run, tmp_
     assert diff < 1e-3
 
 
+@pytest.mark.ray
 def test_a_resumed_ray_run_skips_what_is_stored(ray_cluster, feed, tmp_path, capsys):
     """A run killed after some batches left them stored: the same command again adds the rest,
     and ends with the stories a local run resumed at the same point ends with."""
@@ -138,3 +140,38 @@ def test_the_local_engine_never_imports_ray():
     code = ("import sys, samestory.cli.commands, samestory.corpus, samestory.scale.embedded; "
             "assert 'ray' not in sys.modules, 'ray imported'")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).returncode == 0
+
+
+def test_the_writer_computes_what_was_not_computed_for_its_text():
+    """Precomputed results are found by the exact text; another text (say, one whose site
+    boilerplate the writer stripped) is computed, never answered with a neighbour's."""
+    import numpy as np
+
+    from samestory.embed import load_encoder
+    from samestory.index.minhash import signatures
+    from samestory.ingest import CleanSettings, InputRecord
+    from samestory.scale.embedded import embed_rows, prepare_rows, sign_rows, to_batches
+    from samestory.stories.link import fingerprint
+    from samestory.text import opening
+
+    encoder = load_encoder("hashing")
+    records = [InputRecord("t", i, {"title": f"Storm {i} hits the coast", "text": f"The storm {i} came ashore."})
+               for i in range(3)]
+    rows = [{"part": 0, "seq": i, "source": r.source, "line": r.line, "record": json.dumps(r.record)}
+            for i, r in enumerate(records)]
+    rows = embed_rows(sign_rows(prepare_rows(rows, CleanSettings())), encoder)
+    [(prepared, ahead)] = list(to_batches(rows, 10, encoder.name))
+    article = prepared[0].article
+    lookup = ahead.encoder(encoder)
+    assert np.array_equal(lookup.encode([opening(article)]), encoder.encode([opening(article)]))
+    assert (ahead.hits, ahead.misses) == (1, 0)
+    other = "Another text altogether"
+    assert np.array_equal(lookup.encode([other]), encoder.encode([other]))
+    assert np.array_equal(ahead.signatures([other])[0], signatures([other])[0])
+    assert (ahead.hits, ahead.misses) == (1, 2)
+    sig = signatures([article.full_text])[0]
+    want = fingerprint(article.full_text, article.lang, sig, 5.0, True, np.array([0.5]))
+    got = ahead.fingerprint(article.full_text, article.lang, sig, 5.0, True, np.array([0.5]))
+    assert (got.names, got.keywords, got.numbers, got.tokens, got.lang, got.ts, got.dated, got.density) == \
+        (want.names, want.keywords, want.numbers, want.tokens, want.lang, want.ts, want.dated, want.density)
+    assert ahead.hits == 2

@@ -50,7 +50,8 @@ class RaySession:
         ray = require_ray()
         if not ray.is_initialized():
             address = self.address or os.environ.get("RAY_ADDRESS") or None
-            env = {k: v for k, v in os.environ.items() if k in ("SAMESTORY_CACHE", "PYTHONPATH")}
+            # A cluster started here runs this process's code and cache; a running one has its own.
+            env = {} if address else {k: v for k, v in os.environ.items() if k in ("SAMESTORY_CACHE", "PYTHONPATH")}
             ray.init(address=address, num_cpus=None if address else self.num_cpus, log_to_driver=False,
                      include_dashboard=False, runtime_env={"env_vars": env} if env else None,
                      logging_level=logging.WARNING)
