@@ -14,22 +14,34 @@ FLAGS = ["--text-col", "TITLE", "--title-col", "TITLE", "--time-col", "TIMESTAMP
 
 
 @pytest.fixture(scope="module")
-def ray_cluster(tmp_path_factory):
-    """Ray's workers get a vector cache of their own (the built model copied in), so their
-    vectors are theirs, not the ones the local runs in this process cached."""
+def caches(tmp_path_factory):
+    """Empty vector caches (the built model copied in), one for this process's local runs and
+    one for Ray's workers: the int8 encoder's vectors depend slightly on what they were encoded
+    with, so vectors other tests cached in other batches would make the two engines differ."""
+    import os
     import shutil
 
     from samestory.corpus import DEFAULT_ENCODER
     from samestory.embed import cache_dir, load_encoder
 
-    ray = pytest.importorskip("ray")
     load_encoder(DEFAULT_ENCODER)      # built once into the session's cache
-    workers = tmp_path_factory.mktemp("ray-cache")
-    for f in cache_dir().iterdir():
-        if f.suffix in (".onnx", ".spm", ".json", ".npz"):
-            shutil.copy(f, workers / f.name)
+    made = {}
+    for name in ("local", "ray"):
+        made[name] = tmp_path_factory.mktemp(f"{name}-cache")
+        for f in cache_dir().iterdir():
+            if f.suffix in (".onnx", ".spm", ".json", ".npz"):
+                shutil.copy(f, made[name] / f.name)
+    before = os.environ["SAMESTORY_CACHE"]
+    os.environ["SAMESTORY_CACHE"] = str(made["local"])
+    yield made
+    os.environ["SAMESTORY_CACHE"] = before
+
+
+@pytest.fixture(scope="module")
+def ray_cluster(caches):
+    ray = pytest.importorskip("ray")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             runtime_env={"env_vars": {"SAMESTORY_CACHE": str(workers)}})
+             runtime_env={"env_vars": {"SAMESTORY_CACHE": str(caches["ray"])}})
     yield ray
     ray.shutdown()
 
@@ -67,7 +79,7 @@ def _same_stories(a, b):
 
 
 @pytest.fixture(scope="module")
-def local_run(feed, tmp_path_factory):
+def local_run(feed, caches, tmp_path_factory):
     out = tmp_path_factory.mktemp("local")
     assert main(["index", "add", str(feed), "--db", str(out / "local.db"), *FLAGS,
                  "--report", str(out / "local.jsonl")]) == 0
