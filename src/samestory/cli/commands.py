@@ -93,8 +93,10 @@ def _write_outcomes(outcomes, path: str | None) -> None:
 def cmd_index_add(args: argparse.Namespace) -> int:
     from samestory.corpus import Corpus
 
-    if bool(args.inputs) == bool(args.from_embedded):
-        raise InputError("give INPUTS or --from-embedded DIR (not both)")
+    if args.inputs and args.from_embedded:
+        raise InputError("give INPUTS or --from-embedded DIR, not both")
+    if not (args.inputs or args.from_embedded):
+        raise InputError("nothing to add: give INPUTS or --from-embedded DIR")
     corpus = Corpus(args.db)
     if args.from_embedded:
         from samestory.scale.embedded import read_parquet, to_batches
