@@ -38,8 +38,8 @@ def _records(texts, start=1, day="2026-03-03"):
 
 def _snapshot(corpus):
     st = corpus.state()
-    stories = {sid: (s.n, s.first, s.last, sorted(s.langs), s.vsum.copy()) for sid, s in st.clusterer.stories.items()}
-    return (st.next_rowid, st.clusterer.next_id, len(st.ann), dict(st.story_of), dict(st.dup_root),
+    stories = {sid: (s.n, s.first, s.last, dict(s.langs), s.vsum.copy()) for sid, s in st.clusterer.stories.items()}
+    return (st.next_rowid, st.clusterer.next_id, len(st.ann), {r: st.story(r) for r in st.story_of}, dict(st.dup_root),
             set(st.fingerprints), stories)
 
 
@@ -124,7 +124,53 @@ def test_clusterer_rollback_restores_stories():
     assert clusterer.stories[first].n == 2 and clusterer.next_id == state[0] + 1
     clusterer.rollback()
     assert (clusterer.next_id, clusterer.stories[first].n) == state
-    assert clusterer.stories[first].langs == {"en"} and set(clusterer.stories) == {first}
+    assert clusterer.stories[first].langs == {"en": 1} and set(clusterer.stories) == {first}
+
+
+def test_settling_moves_an_early_article_to_the_story_later_links_favour():
+    """An article that opened its own story moves when later articles link it to another
+    story more strongly than to its own; the emptied story counts as merged."""
+    clusterer = StoryClusterer(StorySettings())
+    e = np.eye(4)
+    big = clusterer.assign(e[0], 0.0, "en", [])
+    clusterer.assign(e[0], 1.0, "en", [(big, 0.9)])
+    early = clusterer.assign(e[1], 2.0, "de", [(big, 0.3)])     # too weak a link: a story of its own
+    clusterer.commit()
+    assert early != big
+    # Later links say it belongs with `big`; it scores nothing with its own (now empty without it).
+    assert clusterer.best_move(early, 2.0, [(big, 0.8), (big, 0.7)]) == big
+    assert clusterer.best_move(early, 2.0, [(big, 0.3), (big, 0.2)]) is None        # below the link threshold
+    assert clusterer.best_move(big, 1.0, [(big, 0.9), (early, 0.6)]) is None        # its own story is better
+    clusterer.move(early, big, e[1], "de", 2.0)
+    assert clusterer.stories[big].n == 3 and clusterer.stories[big].langs == {"en": 2, "de": 1}
+    assert early not in clusterer.stories and clusterer.merged == {early: big}
+    assert np.allclose(clusterer.stories[big].vsum, 2 * e[0] + e[1])
+    clusterer.rollback()
+    assert clusterer.stories[early].n == 1 and clusterer.stories[big].n == 2 and not clusterer.merged
+
+
+def test_moves_keep_the_store_and_memory_in_step(tmp_path, shared):
+    """Headlines of a few real stories in small batches: whatever settling moved, every
+    story's size and languages agree with its articles in the store, the outcomes report
+    where each article ended, and a fresh load sees the same index as the live one."""
+    import pandas as pd
+
+    df = pd.read_csv(shared / "uci_stories/dev_stream.csv").sort_values("TIMESTAMP")
+    small = df[df.STORY.isin(df.STORY.drop_duplicates().head(5))].groupby("STORY").head(12)
+    records = [InputRecord("s", n, {"text": t, "date": float(ts) / 1000}) for n, (t, ts) in
+               enumerate(zip(small.TITLE, small.TIMESTAMP))]
+    corpus = Corpus(tmp_path / "x.db", progress=False)
+    report = corpus.add(records, batch_size=7)
+    db = corpus.store.db
+    assert db.execute("SELECT COUNT(*) FROM links").fetchone()[0] > len(records)
+    story_of = dict(db.execute("SELECT id, story FROM articles"))
+    assert {o.article: o.story for o in report.outcomes} == story_of
+    live = corpus.state().clusterer.stories
+    for sid, st in live.items():
+        rows = db.execute("SELECT lang, COUNT(*) FROM articles WHERE story=? GROUP BY lang", (sid,)).fetchall()
+        assert dict(rows) == dict(st.langs) and st.n == sum(n for _, n in rows)
+    assert sum(st.n for st in live.values()) == len(records)
+    _same(_snapshot(corpus), _snapshot(Corpus(tmp_path / "x.db", progress=False)))
 
 
 def test_another_process_writes_while_a_corpus_is_open(tmp_path):

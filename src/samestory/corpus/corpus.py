@@ -133,10 +133,12 @@ class Corpus:
                     bar.update(len(prepared))
         if bar is not None:
             bar.close()
-        # Stories may have merged after an article's batch: report where each ended.
+        # Articles may have moved, and stories merged, after an article's batch: report where each ended.
         final = self._state
         if final is not None:
-            outcomes = [o if o.story is None else replace(o, story=final.live_story(o.story)) for o in outcomes]
+            rowids = self.store.known_ids([o.article for o in outcomes if o.article])
+            outcomes = [o if o.article not in rowids else replace(o, story=final.story(rowids[o.article]))
+                        for o in outcomes]
         counts = {s: sum(o.status == s for o in outcomes) for s in ("added", "exists", "error")}
         return AddReport(added=counts["added"], already_stored=counts["exists"], errors=counts["error"],
                          stories_created=created, stories_merged=merged,

@@ -3,7 +3,9 @@
 One batch at a time. Candidates for each new article are its nearest stored
 neighbours (one batched ANN search) plus the batch's own earlier articles; the
 ``StoryLinker`` judges every candidate pair in one call; then articles are
-assigned to stories in time order. The batch is written in one SQLite
+assigned to stories in time order, and the batch settles: its articles and the
+stored articles they link to may move to a story that their links, old and new,
+now favour (``StoryClusterer.best_move``). The batch is written in one SQLite
 transaction, and only after it commits do the in-memory index (``IndexState``)
 and ``PATH.usearch`` change: a batch that fails leaves no trace anywhere.
 """
@@ -58,6 +60,17 @@ def prepare(item: InputRecord, settings: CleanSettings) -> Prepared:
 
 
 @dataclass
+class Linked:
+    """A batch, linked and assigned: its rows, fingerprints, likely links (newer, older,
+    P(same story)) and the stored articles that moved story (rowid -> story)."""
+
+    rows: list[ArticleRow]
+    prints: list[Fingerprint]
+    links: list[tuple[int, int, float]]
+    moves: dict[int, int]
+
+
+@dataclass
 class BatchResult:
     outcomes: list[AddOutcome]
     created: int
@@ -103,14 +116,14 @@ def add_batch(prepared: list[Prepared], state: IndexState, store: Store, encoder
     fresh = sorted(new.values(), key=lambda p: p.ts)
     clusterer = state.clusterer
     stories_before = clusterer.next_id
-    rows: list[ArticleRow] = []
-    prints: list[Fingerprint] = []
+    linked = Linked([], [], [], {})
     if fresh:
         try:
-            rows, prints = _link_and_assign(fresh, state, store, encoder, linker, settings, sign, print_of)
+            linked = _link_and_assign(fresh, state, store, encoder, linker, settings, sign, print_of)
         except BaseException:
             clusterer.rollback()
             raise
+    rows = linked.rows
     merged = dict(clusterer.merged)
     outcomes = []
     assigned = {r.id: r for r in rows}
@@ -126,18 +139,18 @@ def add_batch(prepared: list[Prepared], state: IndexState, store: Store, encoder
             story = assigned[p.id].story if p.id in assigned else state.story(rowid)
             outcomes.append(AddOutcome(p.item.source, p.item.line, "exists", p.id, story, user_id=user_id))
     live = [s for s in clusterer.touched if s in clusterer.stories]
-    story_rows = [StoryRow(s, st.vsum, st.n, st.first, st.last, sorted(st.langs))
+    story_rows = [StoryRow(s, st.vsum, st.n, st.first, st.last, dict(st.langs))
                   for s in live for st in [clusterer.stories[s]]]
     try:
-        store.write_batch(rows, story_rows, merged,
-                          [(o.source, o.line, o.article, o.error) for o in outcomes])
+        store.write_batch(rows, story_rows, merged, [(o.source, o.line, o.article, o.error) for o in outcomes],
+                          linked.links, linked.moves)
     except BaseException:
         clusterer.rollback()
         raise
     created = clusterer.next_id - stories_before
     clusterer.commit()
     try:
-        state.apply(rows, prints, merged)
+        state.apply(rows, linked.prints, merged, linked.links, linked.moves)
         if rows:
             state.ann.save(ann_path(store))
     except BaseException:
@@ -148,7 +161,7 @@ def add_batch(prepared: list[Prepared], state: IndexState, store: Store, encoder
 
 def _link_and_assign(fresh: list[Prepared], state: IndexState, store: Store, encoder: Encoder,
                      linker: StoryLinker, settings: LinkSettings, sign: Signer = signatures,
-                     print_of: Callable[..., Fingerprint] = fingerprint) -> tuple[list[ArticleRow], list[Fingerprint]]:
+                     print_of: Callable[..., Fingerprint] = fingerprint) -> Linked:
     """Embed, fingerprint and judge the batch's new articles, then assign each a story.
     Changes only the clusterer (staged; the caller commits or rolls it back)."""
     articles, line_keys = strip_boilerplate([p.article for p in fresh if p.article is not None], store.line_counts,
@@ -180,10 +193,14 @@ def _link_and_assign(fresh: list[Prepared], state: IndexState, store: Store, enc
     batch_story: dict[int, int] = {}
     batch_dup: dict[int, int] = {}
     at = 0
+    keep = state.clusterer.settings.keep_link
+    likely: list[tuple[int, int, float]] = []
     for i, (p, a, hits) in enumerate(zip(fresh, articles, near)):
         rowid = base + i
         story_of = {key: batch_story[key] if key >= base else state.story(key) for key, _ in hits}
-        links = [(story_of[key], float(pr)) for (key, _), pr in zip(hits, probs[at:at + len(hits)])
+        mine = probs[at:at + len(hits)]
+        likely += [(rowid, key, round(float(pr), 4)) for (key, _), pr in zip(hits, mine) if pr >= keep]
+        links = [(story_of[key], float(pr)) for (key, _), pr in zip(hits, mine)
                  if story_of[key] is not None and state.clusterer.is_open(story_of[key], p.ts)]
         at += len(hits)
         merges = len(state.clusterer.merged)
@@ -199,8 +216,50 @@ def _link_and_assign(fresh: list[Prepared], state: IndexState, store: Store, enc
         rows.append(ArticleRow(rowid, p.id, a, p.ts, p.item.source, story, dup_of, copied, vecs[i], sigs[i],
                                sorted(fp.names), pack_keywords(fp.keywords), sorted(fp.numbers), fp.tokens,
                                fp.density, fp.dated, time.time(), line_keys[i]))
+    moves: dict[int, int] = {}
+    if state.clusterer.settings.settle:
+        moves = _settle(likely, base, vecs, batch_story, known, state, store)
     rows = [replace(r, story=batch_story[r.rowid]) for r in rows]
-    return rows, prints
+    return Linked(rows, prints, likely, moves)
+
+
+def _settle(likely: list[tuple[int, int, float]], base: int, vecs: np.ndarray, batch_story: dict[int, int],
+            known: Callable[[int], Fingerprint], state: IndexState, store: Store) -> dict[int, int]:
+    """Weigh the batch's articles and the stored articles they link to again, with every
+    link each now has, in time order; move those a better story claims. Changes the
+    clusterer and ``batch_story``; returns the stored articles' moves."""
+    clusterer = state.clusterer
+    fresh_links: dict[int, list[tuple[int, float]]] = {}
+    for a, b, p in likely:
+        fresh_links.setdefault(a, []).append((b, p))
+        fresh_links.setdefault(b, []).append((a, p))
+    moves: dict[int, int] = {}
+
+    def story_of(key: int) -> int | None:
+        if key >= base:
+            return batch_story[key]
+        if key in moves:
+            return moves[key]
+        story = state.story(key)
+        return None if story is None else clusterer.merged.get(story, story)
+
+    todo = sorted({*batch_story, *(b for _, b, _ in likely)}, key=lambda k: (known(k).ts, k))
+    for key in todo:
+        current = story_of(key)
+        if current is None or current not in clusterer.stories:
+            continue
+        links = [(s, p) for other, p in state.links.get(key, []) + fresh_links.get(key, [])
+                 if (s := story_of(other)) is not None]
+        target = clusterer.best_move(current, known(key).ts, links)
+        if target is None:
+            continue
+        vec = vecs[key - base] if key >= base else store.vector(key)
+        clusterer.move(current, target, vec, known(key).lang, known(key).ts)
+        if key >= base:
+            batch_story[key] = target
+        else:
+            moves[key] = target
+    return moves
 
 
 #: MinHash resemblance at which a candidate is a copy without reading its text (Jaccard >= 0.5

@@ -7,6 +7,8 @@ reloads when another process has written.
 """
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,6 +38,7 @@ class IndexState:
     story_of: dict[int, int] = field(default_factory=dict)
     dup_root: dict[int, int] = field(default_factory=dict)
     alias: dict[int, int] = field(default_factory=dict)
+    links: dict[int, list[tuple[int, float]]] = field(default_factory=dict)   # both directions
     next_rowid: int = 1
     version: int = 0
 
@@ -47,7 +50,7 @@ class IndexState:
     @classmethod
     def _load(cls, store: Store, dim: int, settings: StorySettings, duplicate_jaccard: float) -> IndexState:
         version = store.data_version()
-        stories = {s.id: StoryState(s.vsum, s.n, s.first, s.last, set(s.langs)) for s in store.live_stories()}
+        stories = {s.id: StoryState(s.vsum, s.n, s.first, s.last, Counter(s.langs)) for s in store.live_stories()}
         state = cls(ann=open_ann(store, dim), dups=DuplicateIndex(duplicate_jaccard),
                     clusterer=StoryClusterer(settings, stories, store.max_story_id() + 1),
                     alias=store.story_aliases(), version=version)
@@ -66,7 +69,13 @@ class IndexState:
                 state.dup_root[r.rowid] = r.dup_of
             state.dups.add(r.rowid, r.minhash)
             state.next_rowid = max(state.next_rowid, r.rowid + 1)
+        state.add_links(store.links())
         return state
+
+    def add_links(self, links: Iterable[tuple[int, int, float]]) -> None:
+        for a, b, p in links:
+            self.links.setdefault(a, []).append((b, p))
+            self.links.setdefault(b, []).append((a, p))
 
     def live_story(self, sid: int | None) -> int | None:
         """The story a (maybe merged) story id now lives on as."""
@@ -78,8 +87,11 @@ class IndexState:
         """The live story of a stored article."""
         return self.live_story(self.story_of.get(rowid))
 
-    def apply(self, rows: list[ArticleRow], fingerprints: list[Fingerprint], merged: dict[int, int]) -> None:
+    def apply(self, rows: list[ArticleRow], fingerprints: list[Fingerprint], merged: dict[int, int],
+              links: Iterable[tuple[int, int, float]] = (), moves: dict[int, int] | None = None) -> None:
         """Take in a batch the store has committed."""
+        self.story_of.update(moves or {})
+        self.add_links(links)
         for row, fp in zip(rows, fingerprints):
             self.fingerprints[row.rowid] = fp
             self.story_of[row.rowid] = row.story

@@ -43,6 +43,10 @@ CREATE TABLE IF NOT EXISTS stories (
 CREATE TABLE IF NOT EXISTS line_counts (      -- how many stored articles had each line (boilerplate)
     key INTEGER PRIMARY KEY, n INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS links (           -- likely same-story pairs (newer a, older b): what settling reads
+    a INTEGER NOT NULL, b INTEGER NOT NULL, p REAL NOT NULL, PRIMARY KEY (a, b)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS links_b ON links(b);
 CREATE TABLE IF NOT EXISTS inputs (
     source TEXT NOT NULL, line INTEGER NOT NULL, article TEXT, error TEXT,
     PRIMARY KEY (source, line)
@@ -106,7 +110,21 @@ class StoryRow:
     n: int
     first: float
     last: float
-    langs: Sequence[str]
+    langs: dict[str, int]       # members per language
+
+
+def _pack_langs(langs: dict[str, int]) -> str:
+    return ",".join(f"{lang}:{n}" for lang, n in sorted(langs.items()) if n > 0)
+
+
+def _unpack_langs(text: str | None) -> dict[str, int]:
+    """``"de:1,en:3"``; files from before moves kept only the names (``"de,en"``): one each."""
+    out: dict[str, int] = {}
+    for item in (text or "").split(","):
+        if item:
+            lang, _, n = item.partition(":")
+            out[lang] = int(n) if n.isdigit() else 1
+    return out
 
 
 @dataclass(frozen=True)
@@ -192,8 +210,10 @@ class Store:
             self.db.execute("COMMIT")
 
     def write_batch(self, rows: Sequence[ArticleRow], stories: Sequence[StoryRow], merged: dict[int, int],
-                    inputs: Sequence[tuple[str, int, str | None, str | None]]) -> None:
-        """A batch's articles, the stories it changed, merges and input outcomes, in one transaction."""
+                    inputs: Sequence[tuple[str, int, str | None, str | None]],
+                    links: Sequence[tuple[int, int, float]] = (), moves: dict[int, int] | None = None) -> None:
+        """A batch's articles, the stories it changed, merges, stored articles that moved
+        story, the batch's likely links and input outcomes, in one transaction."""
         with self.batch() as db:
             db.executemany(
                 "INSERT INTO articles (rowid, id, title, text, lang, date, ts, url, source, story, dup_of, copied, "
@@ -204,13 +224,15 @@ class Store:
                   r.minhash.astype(np.uint32).tobytes(), r.added, np.asarray(sorted(r.names), np.uint32).tobytes(),
                   r.keywords, np.asarray(sorted(r.numbers), np.uint32).tobytes(), r.tokens, r.density, int(r.dated),
                   r.article.id) for r in rows])
+            db.executemany("UPDATE articles SET story=? WHERE rowid=?", [(s, r) for r, s in (moves or {}).items()])
+            db.executemany("INSERT OR REPLACE INTO links VALUES (?,?,?)", links)
             for drop, keep in merged.items():
                 db.execute("UPDATE articles SET story=? WHERE story=?", (keep, drop))
                 db.execute("INSERT INTO stories (id, vsum, n, tsum, merged_into) VALUES (?, x'', 0, 0, ?) "
                            "ON CONFLICT(id) DO UPDATE SET merged_into=excluded.merged_into, n=0", (drop, keep))
             db.executemany(
                 "INSERT OR REPLACE INTO stories (id, vsum, n, tsum, first, last, langs) VALUES (?,?,?,0,?,?,?)",
-                [(s.id, s.vsum.astype(np.float64).tobytes(), s.n, s.first, s.last, ",".join(sorted(s.langs)))
+                [(s.id, s.vsum.astype(np.float64).tobytes(), s.n, s.first, s.last, _pack_langs(s.langs))
                  for s in stories])
             db.executemany("INSERT OR REPLACE INTO inputs VALUES (?,?,?,?)", inputs)
             db.executemany("INSERT INTO line_counts VALUES (?, 1) ON CONFLICT(key) DO UPDATE SET n = n + 1",
@@ -252,9 +274,11 @@ class Store:
             yield LinkRow(r[0], r[1], r[2], r[3], r[4], np.frombuffer(r[5], np.uint32), _uint32(r[6]), r[7],
                           _uint32(r[8]), r[9], r[10], None if r[11] is None else bool(r[11]), r[12])
 
+    def links(self) -> Iterator[tuple[int, int, float]]:
+        yield from self.db.execute("SELECT a, b, p FROM links")
+
     def live_stories(self) -> list[StoryRow]:
-        return [StoryRow(sid, np.frombuffer(vsum, np.float64).copy(), n, first, last,
-                         [x for x in (langs or "").split(",") if x])
+        return [StoryRow(sid, np.frombuffer(vsum, np.float64).copy(), n, first, last, _unpack_langs(langs))
                 for sid, vsum, n, first, last, langs in self.db.execute(
                     "SELECT id, vsum, n, first, last, langs FROM stories WHERE merged_into IS NULL AND n > 0")]
 
@@ -308,8 +332,7 @@ class Store:
         if limit:
             q += " LIMIT ?"
             args.append(int(limit))
-        return [StoryRow(sid, np.frombuffer(vsum, np.float64), n, first, last,
-                         [x for x in (langs or "").split(",") if x])
+        return [StoryRow(sid, np.frombuffer(vsum, np.float64), n, first, last, _unpack_langs(langs))
                 for sid, vsum, n, first, last, langs in self.db.execute(q, args).fetchall()]
 
     def story_members(self, story: int) -> list[tuple[StoredArticle, np.ndarray]]:

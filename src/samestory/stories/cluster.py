@@ -13,6 +13,17 @@ Time follows the story as it runs: a story stays open while it keeps receiving
 articles (``window_hours`` counted from its *latest* article), and within the
 window time is evidence the linker weighs (``days_apart``), not a cliff.
 
+Later articles are evidence about earlier ones. Each batch ends by settling: the
+batch's articles, and the articles they link to, are weighed again against every
+story their links reach, in both directions (an early article of a story had
+nothing to join when it arrived), and move where they now score best. An article
+moves only to a story that reaches ``link_threshold`` and beats its own story
+(scored without itself); a story whose last member leaves is recorded as merged
+into where that member went. In story-grouped cross-validation on the three
+development settings this lifted multilingual pairwise F1 by 0.014, stream
+BCubed by 0.02 and text-only BCubed by 0.015 (training/LOG.md). Links of
+probability ``keep_link`` or more are what the settling reads; the store keeps them.
+
 With ``merge_threshold`` set, an article that reaches it with two stories
 bridges them and they merge (the larger keeps its id). It is off by default:
 in story-grouped cross-validation on the three development settings, bridging
@@ -26,6 +37,7 @@ Changes are staged: ``rollback`` restores every story touched since the last
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -39,6 +51,8 @@ class StorySettings:
     merge_threshold: float | None = None
     top_links: int = 5
     neighbours: int = 30
+    settle: bool = True
+    keep_link: float = 0.3
 
     @property
     def window(self) -> float:
@@ -51,7 +65,7 @@ class StoryState:
     n: int
     first: float
     last: float
-    langs: set[str] = field(default_factory=set)
+    langs: Counter[str] = field(default_factory=Counter)     # members per language
 
 
 class StoryClusterer:
@@ -99,8 +113,45 @@ class StoryClusterer:
         st.vsum = st.vsum + vec
         st.n += 1
         st.first, st.last = min(st.first, ts), max(st.last, ts)
-        st.langs.add(lang)
+        st.langs[lang] += 1
         return best
+
+    def best_move(self, current: int, ts: float, links: Iterable[tuple[int, float]]) -> int | None:
+        """The story an article of ``current`` should move to, given all its links
+        (story of the other article, P(same story)), or None to stay."""
+        per: dict[int, list[float]] = {}
+        for story, p in links:
+            if story == current or self.is_open(story, ts):
+                per.setdefault(story, []).append(p)
+        m = self.settings.top_links
+
+        def score(story: int) -> float:
+            n = self.stories[story].n - (story == current)
+            return sum(sorted(per[story])[-m:]) / min(n, m) if n > 0 else 0.0
+
+        scored = sorted(((score(s), -s) for s in per if s != current), reverse=True)
+        if not scored or scored[0][0] < self.settings.link_threshold:
+            return None
+        stay = score(current) if current in per else 0.0
+        return -scored[0][1] if scored[0][0] > stay else None
+
+    def move(self, old: int, new: int, vec: np.ndarray, lang: str, ts: float) -> None:
+        """One article leaves ``old`` for ``new``; an emptied story counts as merged into ``new``."""
+        self._touch(old)
+        self._touch(new)
+        src, dst = self.stories[old], self.stories[new]
+        src.vsum, src.n = src.vsum - vec, src.n - 1
+        src.langs[lang] -= 1
+        src.langs = +src.langs
+        dst.vsum, dst.n = dst.vsum + vec, dst.n + 1
+        dst.langs[lang] += 1
+        dst.first, dst.last = min(dst.first, ts), max(dst.last, ts)
+        if src.n <= 0:
+            del self.stories[old]
+            self.merged[old] = new
+            for before, after in self.merged.items():
+                if after == old:
+                    self.merged[before] = new
 
     def _touch(self, story: int) -> None:
         if story not in self._backup:
@@ -114,7 +165,7 @@ class StoryClusterer:
         self._touch(drop)
         k, d = self.stories[keep], self.stories.pop(drop)
         k.vsum, k.n = k.vsum + d.vsum, k.n + d.n
-        k.first, k.last, k.langs = min(k.first, d.first), max(k.last, d.last), k.langs | d.langs
+        k.first, k.last, k.langs = min(k.first, d.first), max(k.last, d.last), k.langs + d.langs
         self.merged[drop] = keep
         for old, new in self.merged.items():
             if new == drop:
