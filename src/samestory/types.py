@@ -214,8 +214,9 @@ class AddReport:
     stories_merged: int
     seconds: float
     outcomes: list[AddOutcome] = field(default_factory=list)
+    engine: str = "local"      # what computed the per-article stages: "local", "ray" or "embedded"
 
     def summary(self) -> dict[str, Any]:
         return {"added": self.added, "already_stored": self.already_stored, "errors": self.errors,
                 "stories_created": self.stories_created, "stories_merged": self.stories_merged,
-                "seconds": self.seconds}
+                "seconds": self.seconds, "engine": self.engine}

@@ -93,8 +93,36 @@ def _write_outcomes(outcomes, path: str | None) -> None:
 def cmd_index_add(args: argparse.Namespace) -> int:
     from samestory.corpus import Corpus
 
+    if args.inputs and args.from_embedded:
+        raise InputError("give INPUTS or --from-embedded DIR, not both")
+    if not (args.inputs or args.from_embedded):
+        raise InputError("nothing to add: give INPUTS or --from-embedded DIR")
     corpus = Corpus(args.db)
-    report = corpus.add(_count_and_iter(args), batch_size=args.batch_size)
+    if args.from_embedded:
+        from samestory.scale.embedded import read_parquet, to_batches
+
+        def rows():
+            for folder in args.from_embedded:
+                name, found = read_parquet(folder)
+                if name and name != corpus.encoder.name:
+                    from samestory.types import IndexMismatch
+
+                    raise IndexMismatch(f"{folder} was embedded with {name}, the index uses {corpus.encoder.name}")
+                yield from found
+
+        report = corpus.add_prepared(to_batches(rows(), args.batch_size, corpus.encoder.name), engine="embedded")
+    elif args.engine == "ray":
+        from samestory.scale.embedded import to_batches
+        from samestory.scale.ray_engine import RaySession, ray_rows
+
+        spec = _encoder_spec(corpus)
+        known = frozenset(corpus.store.all_ids())
+        with RaySession(args.ray_address):
+            rows = ray_rows(args.inputs, _columns(args), corpus.clean, spec, args.batch_size, args.ray_workers,
+                            known=known)
+            report = corpus.add_prepared(to_batches(rows, args.batch_size, corpus.encoder.name), engine="ray")
+    else:
+        report = corpus.add(_count_and_iter(args), batch_size=args.batch_size)
     _write_outcomes(report.outcomes, args.report)
     for o in report.outcomes:
         if o.status == "error":
@@ -107,6 +135,54 @@ def cmd_index_add(args: argparse.Namespace) -> int:
     # Some bad records are normal in a feed; nothing but errors means the input itself is wrong.
     return 1 if report.errors and not (report.added or report.already_stored) else 0
 
+
+def _encoder_spec(corpus) -> str:
+    from samestory.corpus import DEFAULT_ENCODER
+
+    return corpus.store.get_meta("encoder_spec") or DEFAULT_ENCODER
+
+
+def cmd_embed(args: argparse.Namespace) -> int:
+    import time
+
+    from samestory.corpus import DEFAULT_ENCODER
+    from samestory.embed import CachedEncoder, load_encoder
+    from samestory.scale.embedded import corpus_clean, embed_records, write_parquet
+
+    start = time.perf_counter()
+    encoder = CachedEncoder(load_encoder(DEFAULT_ENCODER))
+    if args.engine == "ray":
+        from itertools import islice
+
+        from samestory.scale.ray_engine import RaySession, ray_rows
+
+        with RaySession(args.ray_address):
+            rows = ray_rows(args.inputs, _columns(args), corpus_clean(), DEFAULT_ENCODER, args.batch_size,
+                            args.ray_workers)
+            batches = iter(lambda: list(islice(rows, args.batch_size)), [])
+            counts = write_parquet(batches, args.out, encoder.name)
+    else:
+        counts = write_parquet(embed_records(_count_and_iter(args), encoder, corpus_clean(), args.batch_size),
+                               args.out, encoder.name)
+    if args.report:
+        _write_embed_report(args.out, args.report)
+    summary = {**counts, "seconds": round(time.perf_counter() - start, 2), "engine": args.engine, "out": args.out}
+    dump_json(summary) if args.json else print(", ".join(f"{k} {v}" for k, v in summary.items()))
+    return 1 if counts["errors"] and not counts["articles"] else 0
+
+
+def _write_embed_report(folder: str, path: str) -> None:
+    """One line per input record: ``embedded`` (with the article id) or ``error``."""
+    from samestory.scale.embedded import read_parquet
+
+    _, rows = read_parquet(folder)
+    with open(path, "w", encoding="utf-8") as fh:
+        for r in rows:
+            line = {"source": r["source"], "line": r["line"], "status": "error" if r["error"] else "embedded"}
+            if r["user_id"] is not None:
+                line["user_id"] = r["user_id"]
+            line.update({"error": r["error"]} if r["error"] else {"article": r["id"]})
+            fh.write(json.dumps(line, ensure_ascii=False) + "\n")
 
 
 def cmd_stories(args: argparse.Namespace) -> int:

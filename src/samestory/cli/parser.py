@@ -8,6 +8,7 @@ from samestory.cli.commands import (
     cmd_cluster,
     cmd_compare,
     cmd_duplicates,
+    cmd_embed,
     cmd_eval_semeval,
     cmd_eval_stories,
     cmd_index_add,
@@ -19,8 +20,9 @@ from samestory.cli.commands import (
 )
 
 
-def _input_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("inputs", nargs="+", help="JSONL, CSV/TSV, .txt/.html/.json files, folders, or .gz of these")
+def _input_flags(p: argparse.ArgumentParser, optional: bool = False) -> None:
+    p.add_argument("inputs", nargs="*" if optional else "+",
+                   help="JSONL, CSV/TSV, .txt/.html/.json files, folders, or .gz of these")
     p.add_argument("--text-col", default="text", help="CSV/JSONL field with the body (default: text)")
     p.add_argument("--title-col", default="title", help="field with the headline (default: title)")
     p.add_argument("--time-col", default="date", help="field with the date or epoch time (default: date)")
@@ -30,6 +32,15 @@ def _input_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--report", help="write one JSON line per input record (added / exists / error) here")
     p.add_argument("--json", action="store_true", help="one JSON summary object on standard output")
+
+
+def _engine_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="where the per-article stages run: this process (default) or a Ray cluster "
+                        "(needs samestory[ray])")
+    p.add_argument("--ray-address", help="Ray cluster to join (default: $RAY_ADDRESS, else a local Ray cluster "
+                                         "with this machine's CPUs)")
+    p.add_argument("--ray-workers", type=int, help="encoder actors (default: one per cluster CPU)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -99,8 +110,18 @@ def build_parser() -> argparse.ArgumentParser:
     ixsub = ix.add_subparsers(dest="index_command", required=True)
     add = ixsub.add_parser("add", help="ingest articles into the index (re-adding is a no-op; resumable)")
     add.add_argument("--db", required=True, help="index file (SQLite); PATH.usearch is written beside it")
-    _input_flags(add)
+    _input_flags(add, optional=True)
+    _engine_flags(add)
+    add.add_argument("--from-embedded", action="append", default=[], metavar="DIR",
+                     help="load what `samestory embed` wrote (instead of INPUTS; repeatable)")
     add.set_defaults(func=cmd_index_add)
+
+    em = sub.add_parser("embed", help="the per-article stages only (clean, tag, embed, sign): Parquet for "
+                                      "`index add --from-embedded`")
+    _input_flags(em)
+    _engine_flags(em)
+    em.add_argument("--out", required=True, help="a new folder for the part-NNNNN.parquet files")
+    em.set_defaults(func=cmd_embed)
 
     sim = sub.add_parser("similar", help="what else covers this story? (ranked)")
     sim.add_argument("article", help="an article in the index (samestory's id or your own, from --id-col), a file, or -")

