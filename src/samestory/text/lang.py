@@ -28,7 +28,7 @@ def _identifier():
     from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
     from py3langid.modelio import load_model
 
-    from samestory.embed.cache import cache_dir
+    from samestory.embed.base import cache_dir
 
     path = cache_dir() / f"py3langid-{metadata.version('py3langid')}.npz"
     try:
