@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,11 +20,15 @@ from samestory.scoring import PairScorer
 from samestory.signals import feature_matrix, feature_names, judgeable
 from samestory.types import CSV_COLUMNS, DIMENSIONS, InputError
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 log = logging.getLogger(__name__)
 
 
 def training_data(csv_path: str | Path, encoder_spec: str = "onnx-e5-int8", progress: bool = True,
-                  encoder: Encoder | None = None):
+                  encoder: Encoder | None = None,
+                  ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[int, str], str]:
     """Pair features and gold scores; ``encoder`` overrides ``encoder_spec`` (for
     example out-of-fold vectors from a fine-tuned encoder's cross-validation)."""
     df = load_pairs(csv_path)

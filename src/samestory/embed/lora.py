@@ -70,7 +70,8 @@ def adapter_state(encoder: Layered) -> dict[str, np.ndarray]:
 
 
 def save_adapter(encoder: Layered, path: str | Path) -> None:
-    np.savez_compressed(path, **adapter_state(encoder))
+    # numpy's stub reads ** as if it might hold allow_pickle; the keys are l{i}.{name}.a/b
+    np.savez_compressed(path, **adapter_state(encoder))  # type: ignore[arg-type]
 
 
 def load_adapter(name_or_path: str) -> dict[str, np.ndarray]:

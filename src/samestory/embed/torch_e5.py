@@ -65,7 +65,8 @@ def _smooth_and_quantize(network: E5Network) -> None:
         from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
         # in place: a copy would hold the 250k-row embedding table twice
-        quantize_dynamic(network, {nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8, inplace=True)
+        quantize_dynamic(network, {nn.Linear: per_channel_dynamic_qconfig},  # type: ignore[no-untyped-call]
+                         dtype=torch.qint8, inplace=True)
 
 
 def calibrate(texts: list[str]) -> dict[str, np.ndarray]:

@@ -84,8 +84,9 @@ class E5Network(nn.Module):
         super().__init__()
         cfg, t = model["config"], model["tensors"]
         # float16 table (192 MB instead of 384 MB); rows become float32 on lookup
-        self.word = nn.Embedding.from_pretrained(torch.from_numpy(t["emb.word"].astype(np.float16)), freeze=True)
-        self.pos = nn.Embedding.from_pretrained(torch.from_numpy(t["emb.pos"]), freeze=True)
+        # (from_pretrained has no annotations in torch)
+        self.word = nn.Embedding.from_pretrained(torch.from_numpy(t["emb.word"].astype(np.float16)), freeze=True)  # type: ignore[no-untyped-call]
+        self.pos = nn.Embedding.from_pretrained(torch.from_numpy(t["emb.pos"]), freeze=True)  # type: ignore[no-untyped-call]
         self.token_type = nn.Parameter(torch.from_numpy(t["emb.type"][0].copy()), requires_grad=False)
         self.eln = _norm(t, "emb.ln", cfg["H"], cfg["eps"])
         self.layers = nn.ModuleList(E5Layer(t, i, cfg) for i in range(cfg["NL"]))

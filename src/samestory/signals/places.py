@@ -32,7 +32,7 @@ class Gazetteer:
     cased: dict[str, str]           # folded name -> country code
     uncased: dict[str, str]         # raw CJK / Arabic name -> country code
     uncased_lengths: dict[str, tuple[int, ...]]   # first character -> name lengths, longest first
-    uncased_start: re.Pattern                       # any character an uncased name starts with
+    uncased_start: re.Pattern[str]                  # any character an uncased name starts with
 
     def country(self, name: str) -> str | None:
         return self.cased.get(fold(name))
