@@ -20,10 +20,8 @@ _LOCALES = ("en", "de", "es", "fr", "it", "pl", "tr", "ru")
 _RU_ACCUSATIVE = {"среду": 2, "пятницу": 4, "субботу": 5}
 
 
-@cache
-def _names() -> tuple[dict[str, int], dict[str, int], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    """Month and weekday names (lower case) to numbers, and the patterns that find them;
-    built on first use (Babel's locale data loads in about 0.1 s)."""
+def _cldr_names() -> tuple[dict[str, int], dict[str, int]]:
+    """Month and weekday names (lower case) to their numbers, from Babel's CLDR data."""
     from babel.dates import get_day_names, get_month_names
 
     month_of: dict[str, int] = {}
@@ -37,6 +35,33 @@ def _names() -> tuple[dict[str, int], dict[str, int], re.Pattern[str], re.Patter
         month_of.update((name.lower().rstrip("."), m)
                         for m, name in get_month_names("abbreviated", "format", locale).items())
     weekday_of.update(_RU_ACCUSATIVE)
+    return month_of, weekday_of
+
+
+@cache
+def _names() -> tuple[dict[str, int], dict[str, int], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """Month and weekday names to numbers, and the patterns that find them. The names
+    are read from Babel once (its locale data takes about half a second to load) and
+    kept as JSON in samestory's cache folder, keyed by Babel's version and the locales."""
+    import hashlib
+    import json
+    import os
+    from importlib import metadata
+
+    from samestory.embed.base import cache_dir
+
+    key = hashlib.sha256(json.dumps([metadata.version("babel"), _LOCALES, _RU_ACCUSATIVE]).encode()).hexdigest()
+    path = cache_dir() / f"date-names-{key[:16]}.json"
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        month_of = {str(k): int(v) for k, v in doc["months"].items()}
+        weekday_of = {str(k): int(v) for k, v in doc["weekdays"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):   # absent or damaged: read Babel again
+        month_of, weekday_of = _cldr_names()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"months": month_of, "weekdays": weekday_of}, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(path)
     month_word = "|".join(sorted(map(re.escape, month_of), key=len, reverse=True))
     day_month = re.compile(rf"\b(\d{{1,2}})\.?\s+(?:de\s+)?({month_word})\b", re.IGNORECASE)
     month_day = re.compile(rf"\b({month_word})\.?\s+(\d{{1,2}})\b(?!\d)", re.IGNORECASE)
