@@ -31,8 +31,9 @@ demo: setup
 test: setup setup-browser lint
 	$(PY) -m pytest -q
 
-lint: setup   # ruff (rules and settings in pyproject.toml); type checking is not in yet (issue 18)
+lint: setup   # ruff, then mypy --strict on src/ (rules and settings of both in pyproject.toml)
 	$(VENV)/bin/ruff check src tests bench training
+	$(VENV)/bin/mypy
 
 bench: setup
 	$(PY) bench/semeval_bench.py $(SHARED)/semeval22/dev.csv
@@ -74,4 +75,4 @@ train-linker: setup  # refit the story linker on the three dev story files (abou
 	$(PY) training/train_linker.py $(SHARED)
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache

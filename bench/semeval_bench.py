@@ -34,7 +34,7 @@ from samestory.embed.backends import PrecomputedEncoder
 from samestory.evaluate.semeval import article_groups, is_original, load_pairs, pair_articles
 from samestory.signals import analyse, feature_matrix, judgeable
 from samestory.signals.vectors import ArticleVectors
-from samestory.text.units import UnitSettings, _cut, opening, weight
+from samestory.text.units import UnitSettings, cut, opening, weight
 
 BASE = "onnx-e5-int8"
 
@@ -62,7 +62,7 @@ def core_release_reading(signals, encoder, settings: UnitSettings = UnitSettings
     texts, spans = [], []
     for s in signals:
         head = opening(s.article, settings)
-        tail = (_cut(s.article.text, settings.tail_weight, from_end=True)
+        tail = (cut(s.article.text, settings.tail_weight, from_end=True)
                 if weight(s.article.full_text) > settings.head_weight + settings.tail_weight // 2 else None)
         spans.append((len(texts), tail is not None))
         texts += [head] + ([tail] if tail else [])

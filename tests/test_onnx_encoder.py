@@ -39,7 +39,7 @@ def test_tuned_int8_model_keeps_the_tuned_float_vectors(texts):
 def test_prefixes_share_one_model():
     passage = load_encoder("onnx-e5-int8+e5-lora-semeval")
     query = load_encoder("onnx-e5-int8-query+e5-lora-semeval")
-    assert passage._model() is query._model()          # one session and tokenizer per process
+    assert passage.runtime() is query.runtime()          # one session and tokenizer per process
     text = "Storm closes Rotterdam port"
     assert 0.8 < float(query.encode([text])[0] @ passage.encode([text])[0]) < 0.9999
 

@@ -58,14 +58,14 @@ def test_merged_adapters_equal_the_trained_ones(texts):
 
     base = TorchE5Encoder(quantize=False)
     before = base.encode(texts)
-    params = add_lora(base._model, range(10, 12), rank=4)
+    params = add_lora(base.network, range(10, 12), rank=4)
     with torch.no_grad():
         for p in params:
             p.normal_(0.0, 0.05)           # stands in for training: any non-zero update
     trained = base.encode(texts)
     assert (trained * before).sum(1).min() < 0.999      # the adapters do change the vectors
     fresh = TorchE5Encoder(quantize=False)
-    merge_into(fresh._model, adapter_state(base._model))
+    merge_into(fresh.network, adapter_state(base.network))
     assert (fresh.encode(texts) * trained).sum(1).min() > 0.999
 
 

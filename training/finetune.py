@@ -37,7 +37,8 @@ from samestory.embed.backends import PrecomputedEncoder
 from samestory.embed.lora import SHIPPED as ADAPTER
 from samestory.embed.lora import add_lora, oof_vectors_path, save_adapter
 from samestory.embed.onnx_e5 import OnnxE5Encoder
-from samestory.embed.torch_e5 import TorchE5Encoder, mean_pool, pad_batch
+from samestory.embed.torch_e5 import TorchE5Encoder
+from samestory.embed.torch_nn import mean_pool, pad_batch
 from samestory.evaluate.semeval import article_groups, load_pairs, pair_articles
 from samestory.text import text_units
 from samestory.text.units import weight
@@ -74,7 +75,7 @@ class Data:
 
 def frozen_states(encoder: TorchE5Encoder, texts: list[str], frozen: int) -> list[torch.Tensor]:
     """Output of the first ``frozen`` layers for each text's first window (float16)."""
-    model, cfg = encoder._model, encoder._cfg
+    model, cfg = encoder.network, encoder.config
     windows = {}
     for i, seq in encoder.windows(texts):
         windows.setdefault(i, seq)                       # passages fit one window
@@ -220,7 +221,7 @@ def main() -> None:
     encoder = TorchE5Encoder(quantize=False)
     data = Data(args.csv, encoder, args.frozen)
     base = torch.nn.Module()
-    base.layers = encoder._model.layers
+    base.layers = encoder.network.layers
     print(f"{len(data.pairs)} pairs, {len(data.articles)} articles, {len(data.texts)} passages; "
           f"frozen states in {time.perf_counter() - start:.0f} s; top layers in "
           f"{'bfloat16' if BFLOAT16 else 'float32'}", file=sys.stderr)

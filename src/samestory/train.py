@@ -1,16 +1,19 @@
 """Train the scorer on a SemEval-format CSV, with grouped cross-validation first.
 
-``samestory train ../shared/data/semeval22/dev.csv --out src/samestory/models/scorer-v1.json.gz``
-reproduces the shipped model. The cross-validation groups are connected
-components of the article graph (see ``evaluate.article_groups``), so the
-figures it prints are for articles the model never saw.
+``samestory train ../shared/data/semeval22/dev.csv --out my-scorer.json.gz`` trains a
+scorer on the features of any encoder (``--encoder``). The shipped model
+(``models/scorer-v3.json.gz``) is trained through this module by
+``training/finetune.py`` (``make train``), on the out-of-fold vectors of the
+fine-tuned encoder. The cross-validation groups are connected components of the
+article graph (see ``evaluate.article_groups``), so the figures it prints are for
+articles the model never saw.
 """
 from __future__ import annotations
 
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,11 +23,15 @@ from samestory.scoring import PairScorer
 from samestory.signals import feature_matrix, feature_names, judgeable
 from samestory.types import CSV_COLUMNS, DIMENSIONS, InputError
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 log = logging.getLogger(__name__)
 
 
 def training_data(csv_path: str | Path, encoder_spec: str = "onnx-e5-int8", progress: bool = True,
-                  encoder: Encoder | None = None):
+                  encoder: Encoder | None = None,
+                  ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[int, str], str]:
     """Pair features and gold scores; ``encoder`` overrides ``encoder_spec`` (for
     example out-of-fold vectors from a fine-tuned encoder's cross-validation)."""
     df = load_pairs(csv_path)

@@ -17,6 +17,7 @@ import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -93,7 +94,7 @@ def candidate_pairs(ex: LinkExamples, keep: Collection[int] | None = None, k: in
     return np.vstack(X) if X else np.zeros((0, len(FEATURES))), np.array(y, bool)
 
 
-def fit_linker(sets: Sequence[tuple[np.ndarray, np.ndarray]], **params) -> StoryLinker:
+def fit_linker(sets: Sequence[tuple[np.ndarray, np.ndarray]], **params: Any) -> StoryLinker:
     """One model over several files' pairs, each file weighing the same."""
     X = np.vstack([x for x, _ in sets])
     y = np.concatenate([t for _, t in sets])

@@ -43,5 +43,5 @@ class CompiledTrees:
         X = np.ascontiguousarray(X, np.float32)
         if not len(X):
             return np.zeros(0)
-        out = self._session.run([self._output], {"X": X})[0]
+        out: np.ndarray = self._session.run([self._output], {"X": X})[0]
         return (out[:, 1] if self._output == "probabilities" else out.reshape(-1)).astype(np.float64)

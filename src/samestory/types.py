@@ -7,6 +7,7 @@ gains ``TextUnits`` (text), pairs of them give ``Signals`` (signals), signals gi
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -102,7 +103,7 @@ class Evidence:
     cleaning: tuple[CleaningReport, CleaningReport]
     flags: list[str]
     #: the passages the encoder read; aligned_passages point into these by index
-    passages: tuple[list[str], list[str]] = ((), ())
+    passages: tuple[Sequence[str], Sequence[str]] = ((), ())
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from typing import cast
 
 from samestory.cli.parser import build_parser
 from samestory.types import IndexMismatch, InputError
@@ -23,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("httpx", "onnxruntime", "root"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        return args.func(args)
+        return cast(int, args.func(args))
     except InputError as exc:
         print(f"samestory: error: {exc}", file=sys.stderr)
         return 2

@@ -5,9 +5,14 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from samestory.cli.render import dump_json, render, write_stories
-from samestory.types import InputError
+from samestory.types import AddOutcome, InputError
+
+if TYPE_CHECKING:
+    from samestory.ingest import Columns, InputRecord
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -45,7 +50,7 @@ def cmd_eval_semeval(args: argparse.Namespace) -> int:
     cols = list(result["pearson"])
     print(f"\n{'':<14}{'pairs':>6}" + "".join(f"{c[:9]:>10}" for c in cols))
 
-    def row(name: str, block: dict) -> str:
+    def row(name: str, block: dict[str, Any]) -> str:
         vals = "".join(f"{'-' if v is None else format(v, '.3f'):>10}" for v in block["pearson"].values())
         return f"{name:<14}{block['pairs']:>6}{vals}"
 
@@ -71,20 +76,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _columns(args: argparse.Namespace):
+def _columns(args: argparse.Namespace) -> Columns:
     from samestory.ingest import Columns
 
     return Columns(text=args.text_col, title=args.title_col, date=args.time_col, id=args.id_col,
                    url=args.url_col, lang=args.lang_col)
 
 
-def _count_and_iter(args: argparse.Namespace):
+def _count_and_iter(args: argparse.Namespace) -> Iterator[InputRecord]:
     from samestory.ingest import iter_records
 
     return iter_records(args.inputs, _columns(args))
 
 
-def _write_outcomes(outcomes, path: str | None) -> None:
+def _write_outcomes(outcomes: Iterable[AddOutcome], path: str | None) -> None:
     if path:
         with open(path, "w", encoding="utf-8") as fh:
             fh.writelines(json.dumps(o.to_dict(), ensure_ascii=False) + "\n" for o in outcomes)
@@ -228,7 +233,7 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
     if args.json:
         dump_json({"groups": groups})
         return 0
-    def name(a: dict) -> str:
+    def name(a: dict[str, Any]) -> str:
         return f"{a['id']} [{a['user_id']}]" if a.get("user_id") else a["id"]
 
     for g in groups:

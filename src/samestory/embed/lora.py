@@ -7,10 +7,15 @@ weights, before any int8 quantisation, so a tuned encoder costs nothing extra.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from torch import nn
 
 PROJECTIONS = ("q", "k", "v", "ao", "fi", "fo")
 SHIPPED = "e5-lora-semeval"
@@ -19,42 +24,42 @@ SHIPPED = "e5-lora-semeval"
 def oof_vectors_path(adapter: str = SHIPPED) -> Path:
     """Where ``training/finetune.py`` keeps the out-of-fold passage vectors of its
     cross-validation (read by the benchmark); outside the repository."""
-    from samestory.embed.cache import cache_dir
+    from samestory.embed.base import cache_dir
 
     return cache_dir() / f"oof-vectors-{adapter}.npz"
 
 
-def add_lora(encoder, layers: range, rank: int = 16, alpha: float = 32.0, seed: int = 0) -> list:
+class Layered(Protocol):
+    """``E5Network``, or any module holding its layers (training keeps the top ones)."""
+
+    layers: nn.ModuleList
+
+    def parameters(self, recurse: bool = True) -> Iterator[nn.Parameter]: ...
+
+
+def add_lora(encoder: Layered, layers: range, rank: int = 16, alpha: float = 32.0,
+             seed: int = 0) -> list[nn.Parameter]:
     """Wrap the projections of ``layers`` in trainable adapters; returns their parameters."""
     import torch
-    from torch import nn
 
-    class LoRALinear(nn.Module):
-        def __init__(self, base: nn.Linear):
-            super().__init__()
-            self.base, self.scale = base, alpha / rank
-            self.a = nn.Parameter(torch.randn(rank, base.in_features, generator=gen) / base.in_features ** 0.5)
-            self.b = nn.Parameter(torch.zeros(base.out_features, rank))
-
-        def forward(self, x):
-            return self.base(x) + (x @ self.a.T @ self.b.T) * self.scale
+    from samestory.embed.torch_nn import LoRALinear
 
     gen = torch.Generator().manual_seed(seed)
     for p in encoder.parameters():
         p.requires_grad_(False)
-    params = []
+    params: list[nn.Parameter] = []
     for i in layers:
         layer = encoder.layers[i]
         for name in PROJECTIONS:
-            wrapped = LoRALinear(getattr(layer, name))
+            wrapped = LoRALinear(getattr(layer, name), rank, alpha, gen)
             setattr(layer, name, wrapped)
             params += [wrapped.a, wrapped.b]
     return params
 
 
-def adapter_state(encoder) -> dict[str, np.ndarray]:
+def adapter_state(encoder: Layered) -> dict[str, np.ndarray]:
     """The trained update of every adapted projection, ``l{i}.{name}`` -> scale * B @ A factors."""
-    out = {}
+    out: dict[str, np.ndarray] = {}
     for i, layer in enumerate(encoder.layers):
         for name in PROJECTIONS:
             mod = getattr(layer, name)
@@ -64,8 +69,9 @@ def adapter_state(encoder) -> dict[str, np.ndarray]:
     return out
 
 
-def save_adapter(encoder, path: str | Path) -> None:
-    np.savez_compressed(path, **adapter_state(encoder))
+def save_adapter(encoder: Layered, path: str | Path) -> None:
+    # numpy's stub reads ** as if it might hold allow_pickle; the keys are l{i}.{name}.a/b
+    np.savez_compressed(path, **adapter_state(encoder))  # type: ignore[arg-type]
 
 
 def load_adapter(name_or_path: str) -> dict[str, np.ndarray]:
@@ -77,7 +83,7 @@ def load_adapter(name_or_path: str) -> dict[str, np.ndarray]:
         return dict(np.load(fh))
 
 
-def merge_into(encoder, adapter: dict[str, np.ndarray]) -> None:
+def merge_into(encoder: Layered, adapter: dict[str, np.ndarray]) -> None:
     """W <- W + B @ A for every projection the adapter names (plain float Linear layers)."""
     import torch
 

@@ -21,11 +21,14 @@ import os
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from samestory.embed.cache import cache_dir
+if TYPE_CHECKING:
+    import onnx
+
+from samestory.embed.base import cache_dir
 from samestory.embed.tokenize import E5Tokenizer, pool_windows
 
 log = logging.getLogger(__name__)
@@ -60,12 +63,12 @@ def build_key(adapter: str | None, quantize: bool, variant: str = "original") ->
     return digest.hexdigest()[:16]
 
 
-def _float_weights(model: dict, adapter: str | None) -> dict[str, np.ndarray]:
+def _float_weights(model: dict[str, Any], adapter: str | None) -> dict[str, np.ndarray]:
     """Projection weights as (in, out) matrices, with the adapter merged in."""
     cfg, t = model["config"], model["tensors"]
     H, FF = cfg["H"], cfg["FF"]
     shapes = {"q": (H, H), "k": (H, H), "v": (H, H), "ao": (H, H), "fi": (FF, H), "fo": (H, FF)}
-    weights = {}
+    weights: dict[str, np.ndarray] = {}
     for i in range(cfg["NL"]):
         for name, (n_out, n_in) in shapes.items():
             weights[f"l{i}.{name}"] = t[f"l{i}.{name}.w"].reshape(n_out, n_in).astype(np.float32)
@@ -78,7 +81,7 @@ def _float_weights(model: dict, adapter: str | None) -> dict[str, np.ndarray]:
     return {k: np.ascontiguousarray(w.T) for k, w in weights.items()}
 
 
-def _graph(model: dict, adapter: str | None, smooth: bool):
+def _graph(model: dict[str, Any], adapter: str | None, smooth: bool) -> onnx.ModelProto:
     """The encoder as an ONNX graph: (ids, mask) -> mean-pooled last layer (unnormalised)."""
     from onnx import TensorProto, helper, numpy_helper
 
@@ -89,14 +92,14 @@ def _graph(model: dict, adapter: str | None, smooth: bool):
     if smooth:
         with resources.files("samestory.models").joinpath(SMOOTHING_FILE).open("rb") as fh:
             act_max = dict(np.load(fh))
-    inits: list = []
-    nodes: list = []
+    inits: list[onnx.TensorProto] = []
+    nodes: list[onnx.NodeProto] = []
 
-    def const(name: str, value) -> str:
+    def const(name: str, value: np.ndarray) -> str:
         inits.append(numpy_helper.from_array(np.asarray(value), name))
         return name
 
-    def node(op: str, inputs: list[str], name: str, **attrs) -> str:
+    def node(op: str, inputs: list[str], name: str, **attrs: Any) -> str:
         nodes.append(helper.make_node(op, inputs, [name], name=name, **attrs))
         return name
 
@@ -198,7 +201,7 @@ def model_path(adapter: str | None, quantize: bool, variant: str = "original") -
 
 
 @lru_cache(maxsize=4)
-def _load(path: Path, threads: int):
+def _load(path: Path, threads: int) -> tuple[Any, E5Tokenizer]:
     """One session and tokenizer per model file and process: the pair scorer's
     encoder and the corpus's (same weights, another prefix) share them."""
     import threading
@@ -254,7 +257,9 @@ class OnnxE5Encoder:
         self.max_batch_tokens = max_batch_tokens
         self.name = self.name_for(prefix, quantize, adapter)
 
-    def _model(self):
+    def runtime(self) -> tuple[Any, E5Tokenizer]:
+        """The ONNX Runtime session and the tokenizer, loaded on first use; one pair
+        per model file and process, shared by every encoder of that file."""
         try:
             return _load(self._path, self._threads)
         except Exception as exc:  # noqa: BLE001 - a damaged cached build is derived data: build it again
@@ -270,12 +275,12 @@ class OnnxE5Encoder:
                 + (f"+{Path(adapter).stem}" if adapter else ""))
 
     def token_count(self, text: str) -> int:
-        return len(self._model()[1]([self._prefix + text])[0]) + 2
+        return len(self.runtime()[1]([self._prefix + text])[0]) + 2
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        session, tokenize = self._model()
+        session, tokenize = self.runtime()
         pad = self._config["pad"]
 
         def run(seqs: list[list[int]]) -> np.ndarray:
@@ -285,7 +290,8 @@ class OnnxE5Encoder:
             for r, seq in enumerate(seqs):
                 ids[r, :len(seq)] = seq
                 mask[r, :len(seq)] = 1
-            return session.run(None, {"ids": ids, "mask": mask})[0]
+            pooled: np.ndarray = session.run(None, {"ids": ids, "mask": mask})[0]
+            return pooled
 
         windows = tokenize.windows([self._prefix + t for t in texts])
         return pool_windows(windows, len(texts), self.dim, self.max_batch_tokens, run)

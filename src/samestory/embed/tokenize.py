@@ -28,7 +28,7 @@ class E5Tokenizer:
         self.config = config
 
     @classmethod
-    def from_model(cls, model: dict) -> E5Tokenizer:
+    def from_model(cls, model: dict[str, Any]) -> E5Tokenizer:
         """From ``embed.convert.read_model``'s pieces, scores and normalisation map."""
         import sentencepiece as spm
         from sentencepiece import sentencepiece_model_pb2 as pb
@@ -62,12 +62,12 @@ class E5Tokenizer:
         doc = json.loads(Path(f"{path}.json").read_text(encoding="utf-8"))
         if doc.get("format") != FORMAT:
             raise ValueError(f"{path}: not a samestory tokenizer file")
-        return doc
+        return dict(doc)
 
     @classmethod
     def read_config(cls, path: str | Path) -> dict[str, Any]:
         """The model's sizes and special ids, without loading the vocabulary."""
-        return cls._read(path)["config"]
+        return dict(cls._read(path)["config"])
 
     @classmethod
     def load(cls, path: str | Path) -> E5Tokenizer:
@@ -79,7 +79,8 @@ class E5Tokenizer:
                    {int(k): v for k, v in doc["norm"].items()}, doc["config"])
 
     def __call__(self, texts: list[str]) -> list[list[int]]:
-        return self._sp.encode([self._spaces.sub(" ", t.translate(self._table)) for t in texts])
+        ids: list[list[int]] = self._sp.encode([self._spaces.sub(" ", t.translate(self._table)) for t in texts])
+        return ids
 
     def windows(self, texts: list[str]) -> list[tuple[int, list[int]]]:
         """(text index, bos + up to 510 tokens + eos) for every 512-token window of each text."""
@@ -112,4 +113,5 @@ def pool_windows(windows: list[tuple[int, list[int]]], n_texts: int, dim: int, m
             weight[i] += w
         start = end
     out = (sums / weight[:, None]).astype(np.float32)
-    return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+    unit: np.ndarray = out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+    return unit

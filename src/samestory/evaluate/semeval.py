@@ -11,7 +11,7 @@ import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,7 +20,10 @@ from samestory.embed import Encoder
 from samestory.ingest import clean_record
 from samestory.signals import ArticleSignals, analyse
 from samestory.text import tag_language
-from samestory.types import CSV_COLUMNS, DIMENSIONS, InputError
+from samestory.types import CSV_COLUMNS, DIMENSIONS, Article, InputError
+
+if TYPE_CHECKING:
+    from samestory.pipeline import Comparer
 
 REQUIRED = ("pair_id", "lang1", "lang2", "text1", "text2")
 _ORIGINAL = re.compile(r"^\d+_\d+$")
@@ -49,28 +52,26 @@ def article_groups(pair_ids: Sequence[str]) -> np.ndarray:
     """Connected components of the article graph, for grouped cross-validation:
     a pair and its translated variants, and any pair sharing an article, stay in
     one fold, so no article sits on both sides of a split."""
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
+    from scipy.sparse import coo_array
+    from scipy.sparse.csgraph import connected_components
 
     ids = [re.findall(r"\d+", str(p))[:2] or [str(p)] for p in pair_ids]
-    for parts in ids:
-        for other in parts[1:]:
-            parent[find(parts[0])] = find(other)
-    roots = {r: i for i, r in enumerate(dict.fromkeys(find(p[0]) for p in ids))}
-    return np.array([roots[find(p[0])] for p in ids])
+    node = {a: i for i, a in enumerate(dict.fromkeys(a for parts in ids for a in parts))}
+    edges = np.array([(node[parts[0]], node[other]) for parts in ids for other in parts[1:]], np.int64).reshape(-1, 2)
+    graph = coo_array((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(len(node), len(node)))
+    _, component = connected_components(graph, directed=False)
+    per_pair = [int(component[node[parts[0]]]) for parts in ids]
+    # numbered in order of first appearance, as the folds were made with
+    number = {c: i for i, c in enumerate(dict.fromkeys(per_pair))}
+    return np.array([number[c] for c in per_pair])
 
 
-def pair_articles(df: pd.DataFrame):
+def pair_articles(df: pd.DataFrame) -> tuple[list[Article], list[tuple[int, int] | None], dict[int, str]]:
     """Clean both sides of every row, each distinct text once. Returns (articles,
     slots, errors): slots[i] is the (article, article) index pair of row i, or None
     where it failed, with its reason in errors[i]."""
     index: dict[tuple[str, str], int] = {}
-    articles = []
+    articles: list[Article] = []
     errors: dict[int, str] = {}
     slots: list[tuple[int, int] | None] = []
     rows = df[["text1", "lang1", "text2", "lang2"]].itertuples(index=False)
@@ -88,11 +89,12 @@ def pair_articles(df: pd.DataFrame):
                 index[key] = len(articles)
                 articles.append(article)
             ids.append(index[key])
-        slots.append(tuple(ids) if len(ids) == 2 else None)
+        slots.append((ids[0], ids[1]) if len(ids) == 2 else None)
     return articles, slots, errors
 
 
-def analyse_pairs(df: pd.DataFrame, encoder: Encoder, progress: bool = True):
+def analyse_pairs(df: pd.DataFrame, encoder: Encoder, progress: bool = True,
+                  ) -> tuple[list[tuple[ArticleSignals, ArticleSignals] | None], dict[int, str]]:
     """Signals for both sides of every row; each distinct text is analysed once.
     Returns (pairs, errors): pairs[i] is None where row i failed, with its reason
     in errors[i]."""
@@ -137,13 +139,13 @@ def report(df: pd.DataFrame, predictions: np.ndarray, seconds: float, errors: di
     }
 
 
-def evaluate(path: str | Path, comparer, progress: bool = True) -> tuple[dict[str, Any], pd.DataFrame]:
+def evaluate(path: str | Path, comparer: Comparer, progress: bool = True) -> tuple[dict[str, Any], pd.DataFrame]:
     """Score every pair of a SemEval-format CSV with ``comparer`` (never trains on it)."""
     df = load_pairs(path)
     start = time.perf_counter()
     pairs, errors = analyse_pairs(df, comparer.encoder, progress=progress)
     ok = [i for i, p in enumerate(pairs) if p is not None]
-    scores = comparer.score_signals([pairs[i] for i in ok])
+    scores = comparer.score_signals([p for p in pairs if p is not None])
     seconds = time.perf_counter() - start
     predictions = np.full((len(df), len(DIMENSIONS)), np.nan)
     for i, s in zip(ok, scores):

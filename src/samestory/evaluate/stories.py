@@ -12,7 +12,7 @@ import csv
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ class LabelledFile:
     title_col: str | None = None
 
 
-def bcubed(pred: Sequence, gold: Sequence) -> tuple[float, float, float]:
+def bcubed(pred: Sequence[Hashable], gold: Sequence[Hashable]) -> tuple[float, float, float]:
     """(precision, recall, F1), averaged over items (Bagga & Baldwin, 1998)."""
     cp, cg, both = Counter(pred), Counter(gold), Counter(zip(pred, gold))
     p = sum(both[(a, b)] / cp[a] for a, b in zip(pred, gold)) / len(pred)
@@ -41,7 +41,7 @@ def bcubed(pred: Sequence, gold: Sequence) -> tuple[float, float, float]:
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
-def pairwise_f1(pred: Sequence, gold: Sequence) -> float:
+def pairwise_f1(pred: Sequence[Hashable], gold: Sequence[Hashable]) -> float:
     """F1 over same-cluster pairs, from the pair confusion matrix (no all-pairs loop)."""
     from sklearn.metrics.cluster import pair_confusion_matrix
 
@@ -49,7 +49,7 @@ def pairwise_f1(pred: Sequence, gold: Sequence) -> float:
     return float(2 * tp / (2 * tp + fp + fn)) if tp + fp + fn else 1.0
 
 
-def cluster_scores(pred: Sequence, gold: Sequence) -> dict[str, Any]:
+def cluster_scores(pred: Sequence[Hashable], gold: Sequence[Hashable]) -> dict[str, Any]:
     from sklearn.metrics import adjusted_rand_score
 
     p, r, f = bcubed(pred, gold)

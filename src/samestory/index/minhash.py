@@ -2,7 +2,12 @@
 LSH buckets (datasketch), so copies are found without comparing all pairs."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash
 
 from samestory.signals.normalize import tokens
 
@@ -39,7 +44,7 @@ class DuplicateIndex:
         self._lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
         self._sigs: dict[int, np.ndarray] = {}
 
-    def _minhash(self, sig: np.ndarray):
+    def _minhash(self, sig: np.ndarray) -> LeanMinHash:
         from datasketch import LeanMinHash
 
         return LeanMinHash(seed=1, hashvalues=sig.astype(np.uint64), scheme=SCHEME)

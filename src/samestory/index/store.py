@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -242,7 +242,7 @@ class Store:
         """How many stored articles had each of these sentences (absent: none)."""
         return dict(self._where_in("SELECT key, n FROM line_counts WHERE key IN ({})", keys))
 
-    def _where_in(self, sql: str, values: Sequence[Any]) -> Iterator[tuple]:
+    def _where_in(self, sql: str, values: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
         """Rows of ``sql`` (with ``IN ({})``) for any number of values, 500 at a time (SQLite's limit)."""
         for i in range(0, len(values), 500):
             chunk = list(values[i:i + 500])
@@ -297,7 +297,7 @@ class Store:
         return dict(self._where_in("SELECT id, rowid FROM articles WHERE id IN ({})", ids))
 
     def count(self) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+        return cast(int, self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
 
     def article(self, key: int | str) -> StoredArticle | None:
         """By rowid, by samestory's id (content hash) or else by the record's own id."""

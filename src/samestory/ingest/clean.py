@@ -168,9 +168,10 @@ def extract_html(html: str) -> tuple[str, str, str | None, list[str]]:
         html, with_metadata=True, include_comments=False, include_tables=False,
         favor_precision=True,
     )
-    if doc is None or not (doc.text or "").strip():
+    # (a dict only with as_dict=True, which is not asked for)
+    if doc is None or isinstance(doc, dict) or not (doc.text or "").strip():
         raise InputError("HTML has no article text that trafilatura could extract")
-    text = doc.text
+    text = doc.text or ""
     title = (doc.title or "").strip()
     if title and text.startswith(title):
         text = text[len(title):].lstrip()

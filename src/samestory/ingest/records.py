@@ -86,7 +86,7 @@ class _LineTooLong(Exception):
     pass
 
 
-def _bounded(fh, limit: int = MAX_BYTES) -> Iterator[str]:
+def _bounded(fh: io.TextIOBase, limit: int = MAX_BYTES) -> Iterator[str]:
     """The file's lines, each read up to ``limit`` characters; a longer one raises."""
     while line := fh.readline(limit + 1):
         if len(line) > limit:

@@ -14,7 +14,8 @@ from samestory.types import AlignedPassage, Evidence
 _LABEL = {"person": "people", "organisation": "organisations", "place": "places", "other": "other"}
 
 
-def _entities(a: ArticleSignals, b: ArticleSignals):
+def _entities(a: ArticleSignals, b: ArticleSignals) -> tuple[dict[str, list[str]], dict[str, list[str]],
+                                                           dict[str, list[str]]]:
     shared: dict[str, list[str]] = {}
     only_a: dict[str, list[str]] = {}
     only_b: dict[str, list[str]] = {}

@@ -16,11 +16,14 @@ import json
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from samestory.types import DIMENSIONS
+
+if TYPE_CHECKING:
+    import lightgbm as lgb
 
 DEFAULT_MODEL = "scorer-v3.json.gz"
 _BASE = tuple(d for d in DIMENSIONS if d != "overall")
@@ -47,7 +50,7 @@ class PairScorer:
     #: the training set's mean score per dimension: the answer when there is nothing to judge
     prior_: list[float] = field(default_factory=lambda: [2.5] * len(DIMENSIONS), repr=False)
 
-    def _regressor(self):
+    def _regressor(self) -> lgb.LGBMRegressor:
         import lightgbm as lgb
 
         return lgb.LGBMRegressor(

@@ -13,15 +13,23 @@ import threading
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, model_validator
 from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from samestory.ingest import InputRecord
 from samestory.types import InputError
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from samestory.corpus import Corpus
+    from samestory.pipeline import Comparer
 
 DEFAULT_MAX_BODY = 2_000_000
 
@@ -67,10 +75,10 @@ class CompareIn(BaseModel):
 class _BodyLimit:
     """Pure ASGI middleware: 413 for bodies over the limit, declared or streamed."""
 
-    def __init__(self, app, limit: int):
+    def __init__(self, app: ASGIApp, limit: int):
         self.app, self.limit = app, limit
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         declared = dict(scope.get("headers") or []).get(b"content-length")
@@ -92,7 +100,7 @@ class _BodyLimit:
             whole = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
             replayed = False
 
-            async def replay():
+            async def replay() -> Message:
                 nonlocal replayed
                 if not replayed:
                     replayed = True
@@ -102,7 +110,7 @@ class _BodyLimit:
             return await self.app(scope, replay, send)
         seen = 0
 
-        async def counted():
+        async def counted() -> Message:
             nonlocal seen
             message = await receive()
             if message["type"] == "http.request":
@@ -116,7 +124,7 @@ class _BodyLimit:
         except _TooLarge:
             await self._reject(send)
 
-    async def _reject(self, send):
+    async def _reject(self, send: Send) -> None:
         body = f'{{"detail":"request body over the {self.limit:,}-byte limit"}}'.encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
@@ -127,18 +135,31 @@ class _TooLarge(Exception):
     pass
 
 
-def create_app(settings: ServiceSettings, comparer=None, corpus=None) -> FastAPI:
-    state: dict[str, Any] = {}
+# FastAPI's HTTPBearer reads ``Authorization: Bearer TOKEN`` (scheme in any case) and
+# documents it in the OpenAPI description. Without auto_error, a missing header or another
+# scheme is None: ``X-Token`` still counts, and a service without a token stays open.
+_BEARER = HTTPBearer(auto_error=False, description="the service token (`--token`), for POST /articles")
+
+
+class _Loaded:
+    """What the service loads once, at start-up."""
+
+    comparer: Comparer
+    corpus: Corpus
+
+
+def create_app(settings: ServiceSettings, comparer: Comparer | None = None, corpus: Corpus | None = None) -> FastAPI:
+    state = _Loaded()
     lock = threading.RLock()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from samestory.corpus import Corpus
         from samestory.pipeline import Comparer
 
-        state["comparer"] = comparer or Comparer()
-        state["corpus"] = corpus or Corpus(settings.db, progress=False)
-        state["corpus"].state()   # load the index now, not on the first request
+        state.comparer = comparer or Comparer()
+        state.corpus = corpus or Corpus(settings.db, progress=False)
+        state.corpus.state()   # load the index now, not on the first request
         yield
 
     app = FastAPI(title="samestory", version=_version(), lifespan=lifespan,
@@ -147,25 +168,23 @@ def create_app(settings: ServiceSettings, comparer=None, corpus=None) -> FastAPI
 
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts))
 
-    def require_token(authorization: str | None = Header(None), x_token: str | None = Header(None)) -> None:
+    def require_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
+                      x_token: str | None = Header(None)) -> None:
         if not settings.token:
             return
-        given = x_token
-        if given is None and authorization:
-            scheme, _, value = authorization.strip().partition(" ")
-            given = value.strip() if scheme.lower() == "bearer" else None   # schemes are case-insensitive
+        given = x_token if x_token is not None else credentials.credentials if credentials else None
         # Compared as bytes: a header may carry any byte, and compare_digest takes only ASCII str.
         if not given or not secrets.compare_digest(given.encode("utf-8", "surrogateescape"),
                                                    settings.token.encode("utf-8")):
             raise HTTPException(401, "this endpoint needs the service token (Authorization: Bearer TOKEN)")
 
     @app.exception_handler(InputError)
-    async def _input_error(request: Request, exc: InputError):
+    async def _input_error(request: Request, exc: InputError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=422)
 
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
-        return {"status": "ok", "articles": state["corpus"].store.count()}
+        return {"status": "ok", "articles": state.corpus.store.count()}
 
     @app.post("/compare")
     def compare(body: CompareIn) -> dict[str, Any]:
@@ -174,7 +193,7 @@ def create_app(settings: ServiceSettings, comparer=None, corpus=None) -> FastAPI
 
         with lock:
             a, b = to_article(body.a.record()), to_article(body.b.record())
-            return state["comparer"].compare(a, b).to_dict()
+            return state.comparer.compare(a, b).to_dict()
 
     @app.post("/articles", dependencies=[Depends(require_token)])
     def add_articles(body: ArticleIn | list[ArticleIn]) -> dict[str, Any]:
@@ -183,7 +202,7 @@ def create_app(settings: ServiceSettings, comparer=None, corpus=None) -> FastAPI
         items = body if isinstance(body, list) else [body]
         records = [InputRecord("http", i + 1, a.record()) for i, a in enumerate(items)]
         with lock:
-            report = state["corpus"].add(records)
+            report = state.corpus.add(records)
         if not isinstance(body, list) and report.outcomes[0].status == "error":
             raise HTTPException(422, report.outcomes[0].error)     # one article, refused: say why
         results = [{"index": o.line - 1, "status": o.status, "id": o.article, "user_id": o.user_id, "story": o.story,
@@ -193,11 +212,11 @@ def create_app(settings: ServiceSettings, comparer=None, corpus=None) -> FastAPI
 
     @app.get("/articles/{article_id}/similar")
     def similar(article_id: str, k: int = Query(10, ge=1, le=100),
-                rescore: bool = Query(False, description="re-score with the pair scorer (slower)")):
+                rescore: bool = Query(False, description="re-score with the pair scorer (slower)")) -> dict[str, Any]:
         with lock:
-            if state["corpus"].store.article(article_id) is None:
+            if state.corpus.store.article(article_id) is None:
                 raise HTTPException(404, f"no article {article_id!r}")
-            hits = state["corpus"].similar(article_id, k=k, rescore=rescore, comparer=state["comparer"])
+            hits = state.corpus.similar(article_id, k=k, rescore=rescore, comparer=state.comparer)
         return {"article": article_id, "results": [h.to_dict() for h in hits]}
 
     @app.get("/stories")
@@ -210,13 +229,13 @@ def create_app(settings: ServiceSettings, comparer=None, corpus=None) -> FastAPI
             if ts is None:
                 raise HTTPException(422, f"since: cannot read {since!r} as a date")
         with lock:
-            found = state["corpus"].stories(since=ts, limit=limit)
+            found = state.corpus.stories(since=ts, limit=limit)
         return {"stories": [s.to_dict() for s in found]}
 
     @app.get("/stories/{story_id}")
     def story(story_id: int) -> dict[str, Any]:
         with lock:
-            found = state["corpus"].story(story_id)
+            found = state.corpus.story(story_id)
         if found is None:
             raise HTTPException(404, f"no story {story_id}")
         return found.to_dict()
@@ -230,13 +249,13 @@ def create_app(settings: ServiceSettings, comparer=None, corpus=None) -> FastAPI
     @app.get("/ui/stories", response_class=HTMLResponse, include_in_schema=False)
     def stories_page() -> str:
         with lock:
-            found = state["corpus"].stories(limit=200)
+            found = state.corpus.stories(limit=200)
         return pages.stories_page(found)
 
     @app.get("/ui/stories/{story_id}", response_class=HTMLResponse, include_in_schema=False)
     def story_page(story_id: int) -> str:
         with lock:
-            found = state["corpus"].story(story_id)
+            found = state.corpus.story(story_id)
         if found is None:
             raise HTTPException(404, f"no story {story_id}")
         return pages.story_page(found)

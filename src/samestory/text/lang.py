@@ -5,8 +5,12 @@ from __future__ import annotations
 import dataclasses
 import os
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from samestory.types import Article
+
+if TYPE_CHECKING:
+    from py3langid.langid import LanguageIdentifier
 
 #: The SemEval-2022 Task 8 languages: the scorer was trained on these.
 CORE_LANGUAGES = frozenset("en de es pl tr ar ru zh fr it".split())
@@ -14,7 +18,7 @@ MIN_CONFIDENCE = 0.5
 
 
 @lru_cache(maxsize=1)
-def _identifier():
+def _identifier() -> LanguageIdentifier:
     """py3langid's model, restricted to two-letter (ISO 639-1) languages plus 'zxx'
     (no linguistic content): the model's regional varieties (wuu, yue, arz, ...)
     otherwise steal short Chinese and Arabic texts from zh and ar.
@@ -28,7 +32,7 @@ def _identifier():
     from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
     from py3langid.modelio import load_model
 
-    from samestory.embed.cache import cache_dir
+    from samestory.embed.base import cache_dir
 
     path = cache_dir() / f"py3langid-{metadata.version('py3langid')}.npz"
     try:
@@ -43,9 +47,9 @@ def _identifier():
         np.savez(tmp, **model)
         os.replace(tmp, path)
 
-    def stdlib_array(values: np.ndarray) -> array:
+    def stdlib_array(values: np.ndarray) -> array[int]:
         out = array({2: "H", 4: "I", 8: "L"}[values.dtype.itemsize])
-        out.frombytes(memoryview(np.ascontiguousarray(values)).cast("B"))
+        out.frombytes(np.ascontiguousarray(values).data.cast("B"))
         return out
 
     identifier = LanguageIdentifier(model["ptc"], model["pc"], model["classes"].tolist(),

@@ -61,7 +61,7 @@ def sentences(text: str) -> list[str]:
     return [p for p in parts if p and any(ch.isalnum() for ch in p)]
 
 
-def _cut(text: str, budget: int, from_end: bool = False) -> str:
+def cut(text: str, budget: int, from_end: bool = False) -> str:
     """Longest prefix (or suffix) within ``budget`` weight, on a word boundary."""
     if weight(text) <= budget:
         return text
@@ -81,7 +81,7 @@ def passages(text: str, settings: UnitSettings = UnitSettings()) -> list[str]:
     out: list[str] = []
     current = ""
     for sent in sentences(text):
-        sent = _cut(sent, settings.passage_weight)
+        sent = cut(sent, settings.passage_weight)
         if current and weight(current) + weight(sent) + 1 > settings.passage_weight:
             out.append(current)
             current = sent
@@ -117,11 +117,11 @@ def _sample(items: list[str], k: int, keep_last: int) -> list[str]:
 def opening(article: Article, settings: UnitSettings = UnitSettings()) -> str:
     """Title plus the opening, about 400 tokens, as one text: what the corpus
     embeds for story candidates (its thresholds were tuned on exactly this text)."""
-    return _cut(article.full_text, settings.head_weight)
+    return cut(article.full_text, settings.head_weight)
 
 
 def text_units(article: Article, settings: UnitSettings = UnitSettings()) -> TextUnits:
-    found = passages(article.full_text, settings) or [_cut(article.full_text, settings.passage_weight)]
+    found = passages(article.full_text, settings) or [cut(article.full_text, settings.passage_weight)]
     weights = [weight(p) for p in found]
     k, lead = settings.max_passages, (2 * settings.max_passages) // 3
     n_head = min(_run(weights, settings.head_weight), lead)
