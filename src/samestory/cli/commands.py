@@ -12,6 +12,7 @@ from samestory.cli.render import dump_json, render, write_stories
 from samestory.types import AddOutcome, InputError
 
 if TYPE_CHECKING:
+    from samestory.corpus import Corpus
     from samestory.ingest import Columns, InputRecord
 
 
@@ -106,7 +107,7 @@ def cmd_index_add(args: argparse.Namespace) -> int:
     if args.from_embedded:
         from samestory.scale.embedded import read_parquet, to_batches
 
-        def rows():
+        def embedded_rows() -> Iterator[dict[str, Any]]:
             for folder in args.from_embedded:
                 name, found = read_parquet(folder)
                 if name and name != corpus.encoder.name:
@@ -115,7 +116,7 @@ def cmd_index_add(args: argparse.Namespace) -> int:
                     raise IndexMismatch(f"{folder} was embedded with {name}, the index uses {corpus.encoder.name}")
                 yield from found
 
-        report = corpus.add_prepared(to_batches(rows(), args.batch_size, corpus.encoder.name), engine="embedded")
+        report = corpus.add_prepared(to_batches(embedded_rows(), args.batch_size, corpus.encoder.name), engine="embedded")
     elif args.engine == "ray":
         from samestory.scale.embedded import to_batches
         from samestory.scale.ray_engine import RaySession, ray_rows
@@ -141,7 +142,7 @@ def cmd_index_add(args: argparse.Namespace) -> int:
     return 1 if report.errors and not (report.added or report.already_stored) else 0
 
 
-def _encoder_spec(corpus) -> str:
+def _encoder_spec(corpus: Corpus) -> str:
     from samestory.corpus import DEFAULT_ENCODER
 
     return corpus.store.get_meta("encoder_spec") or DEFAULT_ENCODER

@@ -44,14 +44,15 @@ def corpus_clean() -> CleanSettings:
     """The cleaning settings ``Corpus`` indexes with (the same ids need the same cleaning)."""
     from samestory.corpus import Corpus
 
-    return inspect.signature(Corpus).parameters["clean"].default
+    clean: CleanSettings = inspect.signature(Corpus).parameters["clean"].default
+    return clean
 
 
 def text_key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _arrow():
+def _arrow() -> tuple[Any, Any]:
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -60,7 +61,7 @@ def _arrow():
     return pa, pq
 
 
-def _schema():
+def _schema() -> Any:
     pa, _ = _arrow()
 
     return pa.schema([
@@ -77,7 +78,7 @@ SCHEMA_FIELDS = ("part seq source line user_id error record id lang ts dated art
                  "vector signature features").split()
 
 
-def to_table(rows: Sequence[dict[str, Any]]):
+def to_table(rows: Sequence[dict[str, Any]]) -> Any:
     """Rows (dicts; missing fields are null) as an Arrow table with the one fixed schema."""
     pa, _ = _arrow()
     schema = _schema()

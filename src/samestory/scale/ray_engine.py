@@ -30,7 +30,7 @@ ACTOR_CPUS = 0.5
 TASK_CPUS = 0.5
 
 
-def require_ray():
+def require_ray() -> Any:
     try:
         import ray
     except ImportError as exc:
@@ -46,7 +46,7 @@ class RaySession:
         self.address, self.num_cpus = address, num_cpus
         self.started = False
 
-    def __enter__(self):
+    def __enter__(self) -> Any:
         ray = require_ray()
         if not ray.is_initialized():
             address = self.address or os.environ.get("RAY_ADDRESS") or None
@@ -58,7 +58,7 @@ class RaySession:
             self.started = True
         return ray
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         if self.started:
             import ray
 
@@ -66,7 +66,7 @@ class RaySession:
 
 
 # -- stages (module functions and one class: Ray pickles them by reference) -------------
-def _read(batch, cols: Columns, batch_rows: int) -> Iterator[Any]:
+def _read(batch: Any, cols: Columns, batch_rows: int) -> Iterator[Any]:
     from samestory.scale.embedded import read_rows, to_table
 
     for part, path in zip(batch["part"].to_pylist(), batch["path"].to_pylist()):
@@ -83,18 +83,18 @@ def _read(batch, cols: Columns, batch_rows: int) -> Iterator[Any]:
 _KNOWN: dict[str, frozenset[str]] = {}
 
 
-def _known_ids(ref) -> frozenset[str]:
+def _known_ids(ref: Any) -> frozenset[str]:
     """The stored ids (put in Ray's object store once; fetched once per worker process)."""
     import ray
 
     key = ref.hex()
     if key not in _KNOWN:
         _KNOWN.clear()
-        _KNOWN[key] = ray.get(ref)
+        _KNOWN[key] = frozenset(ray.get(ref))
     return _KNOWN[key]
 
 
-def _prepare(batch, clean: CleanSettings, known_ref):
+def _prepare(batch: Any, clean: CleanSettings, known_ref: list[Any] | None) -> Any:
     from samestory.scale.embedded import prepare_rows, sign_rows, to_table
 
     known = _known_ids(known_ref[0]) if known_ref else frozenset()
@@ -109,7 +109,7 @@ class _Embedder:
 
         self.encoder = CachedEncoder(load_encoder(spec, threads=threads))   # this node's vector cache
 
-    def __call__(self, batch):
+    def __call__(self, batch: Any) -> Any:
         from samestory.scale.embedded import embed_rows, to_table
 
         return to_table(embed_rows(batch.to_pylist(), self.encoder))
@@ -121,7 +121,7 @@ def ray_rows(inputs: Sequence[str], cols: Columns, clean: CleanSettings, encoder
     """Every input record as a row (``scale.embedded``), in input order, computed on the
     current Ray cluster (``RaySession``): ``workers`` encoder actors (default: one per
     cluster CPU), each running ONNX Runtime on ``threads`` threads."""
-    import ray
+    ray: Any = require_ray()     # untyped in places: the pipeline is checked by tests/test_ray.py
 
     from samestory.scale.embedded import input_files
 
@@ -142,6 +142,7 @@ def ray_rows(inputs: Sequence[str], cols: Columns, clean: CleanSettings, encoder
           .map_batches(_prepare, batch_format="pyarrow", batch_size=batch_size, num_cpus=TASK_CPUS,
                        fn_kwargs={"clean": clean, "known_ref": known_ref})
           .map_batches(_Embedder, batch_format="pyarrow", batch_size=batch_size,
-                       compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=ACTOR_CPUS, fn_constructor_kwargs={"spec": encoder_spec, "threads": threads}))
+                       compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=ACTOR_CPUS,
+                       fn_constructor_kwargs={"spec": encoder_spec, "threads": threads}))
     for table in ds.iter_batches(batch_size=None, batch_format="pyarrow"):
         yield from table.to_pylist()
