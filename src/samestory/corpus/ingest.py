@@ -20,7 +20,7 @@ from typing import cast
 import numpy as np
 
 from samestory.corpus.boilerplate import BoilerplateSettings, strip_boilerplate
-from samestory.corpus.state import IndexState, ann_path
+from samestory.corpus.state import IndexState, ann_path, strongest
 from samestory.embed import Encoder
 from samestory.index.minhash import signatures
 from samestory.index.store import ArticleRow, Store, StoryRow
@@ -249,8 +249,8 @@ def _settle(likely: list[tuple[int, int, float]], base: int, vecs: np.ndarray, b
         current = story_of(key)
         if current is None or current not in clusterer.stories:
             continue
-        strongest = sorted(state.links.get(key, []) + fresh_links.get(key, []), key=lambda link: (-link[1], link[0]))
-        links = [(s, p) for other, p in strongest[:clusterer.settings.neighbours] if (s := story_of(other)) is not None]
+        near = strongest(state.links.get(key, []) + fresh_links.get(key, []), clusterer.settings.neighbours)
+        links = [(s, p) for other, p in near if (s := story_of(other)) is not None]
         target = clusterer.best_move(current, known(key).ts, links)
         if target is None:
             continue

@@ -29,6 +29,12 @@ def open_ann(store: Store, dim: int) -> VectorIndex:
     return VectorIndex.open(ann_path(store), vecs.shape[1] if len(keys) else dim, keys, vecs)
 
 
+def strongest(links: Iterable[tuple[int, float]], k: int) -> list[tuple[int, float]]:
+    """The ``k`` strongest (other article, P) links, ties to the lower rowid: the same set
+    whatever order the links came in."""
+    return sorted(links, key=lambda link: (-link[1], link[0]))[:k]
+
+
 @dataclass
 class IndexState:
     ann: VectorIndex
@@ -82,8 +88,7 @@ class IndexState:
                 mine = self.links.setdefault(x, [])
                 mine.append((y, p))
                 if len(mine) > 2 * keep:
-                    mine.sort(key=lambda link: (-link[1], link[0]))
-                    del mine[keep:]
+                    mine[:] = strongest(mine, keep)
 
     def live_story(self, sid: int | None) -> int | None:
         """The story a (maybe merged) story id now lives on as."""

@@ -90,8 +90,12 @@ class StoryClusterer:
         per: dict[int, list[float]] = {}
         for story, p in links:
             per.setdefault(story, []).append(p)
+        return {s: self._linkage(ps, self.stories[s].n) for s, ps in per.items()}
+
+    def _linkage(self, probs: list[float], size: int) -> float:
+        """Mean of the best ``top_links`` probabilities, a story's missing members counting 0."""
         m = self.settings.top_links
-        return {s: sum(sorted(ps)[-m:]) / min(self.stories[s].n, m) for s, ps in per.items()}
+        return sum(sorted(probs)[-m:]) / min(size, m) if size > 0 else 0.0
 
     def assign(self, vec: np.ndarray, ts: float, lang: str, links: Iterable[tuple[int, float]]) -> int:
         """The story this article joins (maybe a new one); ``links`` name open stories only."""
@@ -123,11 +127,9 @@ class StoryClusterer:
         for story, p in links:
             if story == current or self.is_open(story, ts):
                 per.setdefault(story, []).append(p)
-        m = self.settings.top_links
 
         def score(story: int) -> float:
-            n = self.stories[story].n - (story == current)
-            return sum(sorted(per[story])[-m:]) / min(n, m) if n > 0 else 0.0
+            return self._linkage(per[story], self.stories[story].n - (story == current))
 
         scored = sorted(((score(s), -s) for s in per if s != current), reverse=True)
         if not scored or scored[0][0] < self.settings.link_threshold:
