@@ -36,11 +36,13 @@ if TYPE_CHECKING:
 #: The pair scorer's fine-tuned weights with e5's "query:" prefix: the corpus and the scorer
 #: share one model in a process (see embed.onnx_e5), and the story linker is trained on these vectors.
 DEFAULT_ENCODER = "onnx-e5-int8-query+e5-lora-semeval"
+#: Headlines are articles too: a three-character text is the shortest the corpus keeps.
+DEFAULT_CLEAN = CleanSettings(min_chars=3)
 
 
 class Corpus:
     def __init__(self, db: str | Path, encoder: Encoder | None = None, settings: StorySettings = StorySettings(),
-                 clean: CleanSettings = CleanSettings(min_chars=3), duplicate_jaccard: float = 0.2,
+                 clean: CleanSettings = DEFAULT_CLEAN, duplicate_jaccard: float = 0.2,
                  translation_cosine: float = 0.935, copy_containment: float = 0.5, progress: bool = True,
                  readonly: bool = False,
                  linker: StoryLinker | None = None):

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import inspect
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -42,10 +41,9 @@ _CONTEXT_FIELDS = {"signature", "ts", "dated", "density"}
 
 def corpus_clean() -> CleanSettings:
     """The cleaning settings ``Corpus`` indexes with (the same ids need the same cleaning)."""
-    from samestory.corpus import Corpus
+    from samestory.corpus.corpus import DEFAULT_CLEAN
 
-    clean: CleanSettings = inspect.signature(Corpus).parameters["clean"].default
-    return clean
+    return DEFAULT_CLEAN
 
 
 def text_key(text: str) -> str:
