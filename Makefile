@@ -38,8 +38,8 @@ lint: setup   # ruff, then mypy --strict on src/ (rules and settings of both in 
 bench: setup
 	$(PY) bench/semeval_bench.py $(SHARED)/semeval22/dev.csv
 
-bench-stories: setup   # story clustering on the three dev settings beside the plain baseline (about 2 min)
-	$(PY) bench/stories_bench.py $(SHARED)
+bench-stories: setup   # story clustering on the three dev settings beside the plain baseline (about 5 min)
+	$(PY) bench/stories_bench.py $(SHARED) | tee bench/results-stories.txt
 
 bench-scale: setup
 	$(PY) bench/scale_bench.py $(SHARED)/uci_stories/dev.csv

@@ -72,3 +72,11 @@ def test_cached_model_is_keyed_by_what_it_is_built_from(tmp_path):
     np.savez(other, **{k: v * 0 for k, v in shipped.items()})
     assert model_path(str(other), True) != model_path("e5-lora-semeval.npz", True)
     assert isinstance(model_path(None, True), Path)
+    # Vectors are cached, and indexes checked, under the encoder's name: retrained
+    # adapters under the same file name must not answer with the old ones' vectors.
+    retrained = tmp_path / "e5-lora-semeval.npz"
+    np.savez(retrained, **{k: v * 0 for k, v in shipped.items()})
+    name = OnnxE5Encoder.name_for("query", adapter="e5-lora-semeval.npz")
+    assert name == OnnxE5Encoder.name_for("query", adapter="e5-lora-semeval")
+    assert OnnxE5Encoder.name_for("query", adapter=str(retrained)) != name
+    assert name.startswith("onnx-e5-small-int8-query+e5-lora-semeval-")

@@ -111,9 +111,10 @@ def story_folds(ex: LinkExamples, folds: int, seed: int = 0) -> list[set[int]]:
     return [{line for line, label in zip(ex.lines, ex.labels) if fold_of[label] == f} for f in range(folds)]
 
 
-def fold_linkers(examples: dict[str, LinkExamples], folds: int) -> tuple[dict[str, list[set[int]]], list[StoryLinker]]:
-    """Each file's story folds, and per fold a linker fitted on every file's other folds."""
-    split = {name: story_folds(ex, folds) for name, ex in examples.items()}
+def fold_linkers(examples: dict[str, LinkExamples], folds: int, seed: int = 0
+                 ) -> tuple[dict[str, list[set[int]]], list[StoryLinker]]:
+    """Each file's story folds (drawn with ``seed``), and per fold a linker fitted on every file's other folds."""
+    split = {name: story_folds(ex, folds, seed) for name, ex in examples.items()}
     models = []
     for f in range(folds):
         rest = {name: set(ex.lines) - split[name][f] for name, ex in examples.items()}

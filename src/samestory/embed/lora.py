@@ -7,6 +7,7 @@ weights, before any int8 quantisation, so a tuned encoder costs nothing extra.
 """
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -72,6 +73,16 @@ def adapter_state(encoder: Layered) -> dict[str, np.ndarray]:
 def save_adapter(encoder: Layered, path: str | Path) -> None:
     # numpy's stub reads ** as if it might hold allow_pickle; the keys are l{i}.{name}.a/b
     np.savez_compressed(path, **adapter_state(encoder))  # type: ignore[arg-type]
+
+
+def adapter_tag(name_or_path: str | None) -> str:
+    """``+NAME-HASH`` for encoder names: vectors cached, models checked and indexes
+    built under one adapter are never taken for another's after a retrain."""
+    if not name_or_path:
+        return ""
+    path = Path(name_or_path if Path(name_or_path).suffix else f"{name_or_path}.npz")
+    data = path.read_bytes() if path.exists() else resources.files("samestory.models").joinpath(path.name).read_bytes()
+    return f"+{path.stem}-{hashlib.sha256(data).hexdigest()[:8]}"
 
 
 def load_adapter(name_or_path: str) -> dict[str, np.ndarray]:

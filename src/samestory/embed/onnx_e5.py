@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import onnx
 
 from samestory.embed.base import cache_dir
+from samestory.embed.lora import adapter_tag
 from samestory.embed.tokenize import E5Tokenizer, pool_windows
 
 log = logging.getLogger(__name__)
@@ -272,7 +273,7 @@ class OnnxE5Encoder:
     def name_for(prefix: str = "passage", quantize: bool = True, adapter: str | None = None) -> str:
         """The name vectors are cached and models are checked under."""
         return (f"onnx-e5-small-{'int8' if quantize else 'f32'}" + ("-query" if prefix == "query" else "")
-                + (f"+{Path(adapter).stem}" if adapter else ""))
+                + adapter_tag(adapter))
 
     def token_count(self, text: str) -> int:
         return len(self.runtime()[1]([self._prefix + text])[0]) + 2

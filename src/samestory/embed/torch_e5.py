@@ -10,7 +10,6 @@ Texts in a batch are sorted by length to keep padding low. A fine-tuned adapter
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,6 +17,7 @@ import torch
 from torch import Tensor, nn
 
 from samestory.embed.convert import read_model
+from samestory.embed.lora import adapter_tag
 from samestory.embed.onnx_e5 import SMOOTHING_ALPHA, SMOOTHING_FILE
 from samestory.embed.tokenize import E5Tokenizer, pool_windows
 from samestory.embed.torch_nn import E5Network, SmoothedLinear, pad_batch
@@ -113,7 +113,7 @@ class TorchE5Encoder:
     def name_for(prefix: str = "passage", quantize: bool = True, adapter: str | None = None) -> str:
         """The name vectors are cached and models are checked under."""
         return (f"torch-e5-small-{'int8' if quantize else 'f32'}" + ("-query" if prefix == "query" else "")
-                + (f"+{Path(adapter).stem}" if adapter else ""))
+                + adapter_tag(adapter))
 
     def token_count(self, text: str) -> int:
         return len(self._tokenize([self._prefix + text])[0]) + 2

@@ -17,6 +17,7 @@ from typing import Any
 
 import ftfy
 
+from samestory.ingest.notices import strip_notices
 from samestory.types import Article, CleaningReport, InputError
 
 
@@ -258,7 +259,11 @@ def clean_record(record: Mapping[str, Any], settings: CleanSettings = CleanSetti
     if title:
         title = ftfy.fix_text(title)
     cleaned, removed = strip_debris(fixed)
-    removed = html_dropped + removed
+    without_notices, notices = strip_notices(cleaned)
+    consent_page = bool(notices) and len(_INVISIBLE.sub("", without_notices).strip()) < settings.min_chars
+    if not consent_page:       # a page that is nothing but a banner stays as it is, flagged below
+        cleaned = without_notices
+    removed = html_dropped + removed + notices
     if not title:
         title, cleaned = _split_title(cleaned)
     elif cleaned.startswith(title):
@@ -281,6 +286,6 @@ def clean_record(record: Mapping[str, Any], settings: CleanSettings = CleanSetti
             encoding_fixed=encoding_fixed,
             truncated_bytes=truncated,
             source_format=source_format,
-            not_article=not_article_reason(title, cleaned, settings),
+            not_article="cookie or consent banner" if consent_page else not_article_reason(title, cleaned, settings),
         ),
     )

@@ -1,0 +1,95 @@
+"""Site notices inside the text: cookie and consent banners, ad-blocker pleas,
+privacy-policy and notification prompts, in the task's languages.
+
+Scrapers often flatten such a banner into the article's first lines, where it
+weighs most: two unrelated articles from one site then read alike, and a German
+article's head vector is half consent text. A line filter cannot catch them (many
+scrapes are one line per page), so this works on sentences. A sentence is a
+notice when it names one of the banner's subjects (cookies, a privacy policy, an
+ad blocker, push notifications) *and* addresses the reader or speaks for the site
+("you", "Sie", "vous", "Twoje", "您", "we", "unsere"...): a news sentence about a
+privacy policy or a cookie recipe speaks of them in the third person. Its
+neighbours in the same paragraph go with it when they too address the reader
+about the site, its data or its ads, or name the banner's subject ("Dafür arbeiten wir mit Partnern zusammen,
+welche die Informationen zu Ihrer Verwendung unserer Webseite erhalten").
+"""
+from __future__ import annotations
+
+import re
+
+_SUBJECT = re.compile(
+    r"datenschutz(?:erklärung|hinweis|richtlinie|einstellungen)|privacy\s+(?:policy|settings|notice)|"
+    r"politique\s+de\s+confidentialité|política\s+de\s+privacidad|informativa\s+(?:sulla\s+)?privacy|"
+    r"polityk\w*\s+prywatności|\brodo\b|gizlilik\s+politika|политик\w*\s+конфиденциальности|隐私政策|隐私权|"
+    r"سياسة\s+الخصوصية|ملفات\s+تعريف\s+الارتباط|ad\s?-?block|\bublock|werbeblocker|bloqueur\s+de\s+pub|"
+    r"bloqueador\s+de\s+anuncios|广告拦截|(?:push|email|e-mail)\s+notifications?|notifications?\s+push|"
+    r"benachrichtigungen|recaptcha|netiquette|terms\s+of\s+(?:service|use)|user\s+agreement|nutzungsbedingungen",
+    re.IGNORECASE,
+)
+# Cookies are a banner's subject only where the site, its data or the banner's verbs
+# come up too: "our reporter tasted the new chocolate cookie" is news.
+_COOKIE = re.compile(r"cookie|çerez|ciasteczk", re.IGNORECASE)
+# Words by which a banner speaks to the reader or for the site. "us", and German
+# "Sie"/"Ihr", only in their case (else they are "US", "they", "her").
+_ADDRESS = re.compile(
+    r"(?-i:\b(?:us|Sie|Ihr\w*|Ihnen)\b)"
+    r"|\b(?:you|your|we|our|vous|votre|vos|nous|notre|nos|usted|tu|tus|nosotros|nuestr\w*|acept\w*|"
+    r"tuo|tuoi|noi|nostr\w*|accett\w*|acconsent\w*|ty|ci|twoj\w*|twój|nasz\w*|wyrażasz|akceptuj\w*|"
+    r"korzystasz|używasz|wyłącz\w*|вы|ваш\w*|мы|наш\w*|siz\w*|biz\w*|kabul|wir|unser\w*|akzeptier\w*)\b"
+    r"|您|我们|你|نحن|موقعنا"
+    r"|\w+(?:[ıiuü]yoruz|[ıiuü]yorsunuz|sınız|siniz|sunuz|sünüz)\b",      # Turkish "we ...", "you ..."
+    re.IGNORECASE,
+)
+_SITE = re.compile(
+    r"web\s?-?site|webseite|internetauftritt|\bsite\w*|\bsito\b|\bsitio\b|strona|stronie|сайт|网站|موقع|browser|"
+    r"\bpartner|werbung|reklam\w*|\bads?\b|annonces|publicidad|pubblicità|anzeigen|daten\b|\bdata\b|dane\b|"
+    r"donn[ée]es|datos|dati\b|данн\w*|数据|newsletter|subscri\w*|abonn\w*|treści|contenu|content|inhalte|"
+    r"personal\s+information|persönlich\w*|osobow\w*|personnelles|personales|personali",
+    re.IGNORECASE,
+)
+# What a cookie banner does with them: uses them, asks to accept them, offers settings.
+_COOKIE_TALK = re.compile(
+    r"\b(?:use[sd]?|using|utilis\w*|utiliz\w*|verwend\w*|nutz\w*|setzen|używa\w*|usiamo|utilizz\w*|"
+    r"использу\w*|kullan\w*|accept\w*|akzept\w*|zgod\w*|consent\w*|einverstanden|izin|settings|"
+    r"einstellungen|paramètres|ustawie\w*|configuraci\w*|impostazioni|настро\w*|ayar\w*|enabled?)\b|使用|设置",
+    re.IGNORECASE,
+)
+_SENTENCE = re.compile(r"[^.!?。！？؟]*(?:[.!?。！？؟]+[\"'”»)]*|$)")   # every character in one
+_MAX_WORDS = 60      # a longer "sentence" is prose that a scraper ran together, not a banner line
+
+
+def _names_subject(sentence: str) -> bool:
+    return _SUBJECT.search(sentence) is not None or (
+        _COOKIE.search(sentence) is not None
+        and (_SITE.search(sentence) is not None or _COOKIE_TALK.search(sentence) is not None))
+
+
+def _is_notice(sentence: str) -> bool:
+    return len(sentence.split()) <= _MAX_WORDS and _names_subject(sentence) and _ADDRESS.search(sentence) is not None
+
+
+def _is_banner_talk(sentence: str) -> bool:
+    """What may go with a notice next to it: the banner's subject, or the site talking to the reader."""
+    return len(sentence.split()) <= _MAX_WORDS and (
+        _names_subject(sentence) or (_SITE.search(sentence) is not None and _ADDRESS.search(sentence) is not None))
+
+
+def strip_notices(text: str) -> tuple[str, list[str]]:
+    """Drop notice sentences (and their banner-talk neighbours); return the text and what was dropped."""
+    if _SUBJECT.search(text) is None and _COOKIE.search(text) is None:      # the common case: two scans
+        return text, []
+    removed: list[str] = []
+    paragraphs = []
+    for paragraph in text.split("\n"):
+        sentences = [m.group(0) for m in _SENTENCE.finditer(paragraph) if m.group(0).strip()]
+        drop = [_is_notice(s) for s in sentences]
+        for order in (range(len(sentences)), range(len(sentences) - 1, -1, -1)):   # spread forward, then back
+            for i in order:
+                if not drop[i] and _is_banner_talk(sentences[i]) and any(
+                        0 <= j < len(drop) and drop[j] for j in (i - 1, i + 1)):
+                    drop[i] = True
+        if any(drop):
+            removed.extend(s.strip() for s, d in zip(sentences, drop) if d)
+            paragraph = "".join(s for s, d in zip(sentences, drop) if not d).strip()
+        paragraphs.append(paragraph)
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(paragraphs)).strip(), removed
