@@ -11,7 +11,8 @@ predicted duplicate pair; precision and recall are over pairs, recall also per k
 - plain MinHash: the cleaned texts' word 3-gram signatures (the same 64-permutation
   MinHash samestory stores), LSH, estimated Jaccard >= 0.5, connected into groups;
 - samestory: ``index add`` into a fresh index, then ``duplicates`` (resemblance for
-  candidates, containment to decide, head-vector cosine across languages).
+  candidates, containment to decide; across languages, head-vector neighbours whose
+  opening sentences align one by one).
 """
 from __future__ import annotations
 

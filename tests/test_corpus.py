@@ -177,6 +177,46 @@ def test_copies_and_translations_are_duplicates_in_one_story(tmp_path):
     assert all(h.same_story for h in hits)
 
 
+def test_an_article_that_joins_two_copy_groups_merges_them(tmp_path):
+    """The original arrives last, after its translation and an excerpt of it, one batch each:
+    it is a copy of the excerpt and translated by the German, so the two stored groups become
+    one, in the store and in memory alike, and a reopened index agrees."""
+    from samestory.ingest import clean_record
+
+    wire = (EXAMPLES / "wire_storm.html").read_text()
+    german = json.loads((EXAMPLES / "translation_storm_de.json").read_text())
+    excerpt = "\n".join(clean_record({"html": wire}).text.splitlines()[:3])
+    records = [
+        {**german, "id": "de", "date": "2026-02-10T07:00:00Z"},
+        {"id": "excerpt", "title": "Rotterdam port closed by storm", "text": excerpt, "date": "2026-02-10T08:00:00Z"},
+        {"id": "wire", "html": wire, "date": "2026-02-10T09:00:00Z"},
+        {"id": "budget", "text": (EXAMPLES / "unrelated_budget.txt").read_text(), "date": "2026-02-10T10:00:00Z"},
+    ]
+    db = tmp_path / "x.db"
+    corpus = Corpus(db, progress=False)
+
+    def add(part: list[dict]) -> None:
+        feed = tmp_path / "feed.jsonl"
+        feed.write_text("\n".join(json.dumps(r) for r in part))
+        corpus.add(iter_records([str(feed)]), batch_size=1)
+
+    def groups(c: Corpus) -> list[set[str]]:
+        return [{g["source"]["user_id"], *(m["user_id"] for m in g["copies"])} for g in c.duplicates()]
+
+    add(records[:2])
+    assert groups(corpus) == []       # an excerpt does not cover a whole translation
+    add(records[2:])
+    assert groups(corpus) == [{"de", "excerpt", "wire"}]
+    (group,) = corpus.duplicates()
+    assert group["source"]["user_id"] == "de"                     # the earliest is the likely source
+    assert {m["kind"] for m in group["copies"]} == {"translation"}
+    state = corpus.state()
+    reopened = Corpus(db, progress=False)
+    assert groups(reopened) == groups(corpus)
+    assert reopened.state().dup_root == state.dup_root and reopened.state().dup_langs == state.dup_langs
+    assert state.dup_langs == {next(iter(state.dup_root.values())): {"en"}}
+
+
 def test_cli_cluster_eval_and_timeline(tmp_path, uci_small):
     path, small = uci_small
     out, rep = tmp_path / "stories.jsonl", tmp_path / "report.jsonl"

@@ -40,3 +40,21 @@ def test_a_page_that_is_only_a_banner_is_kept_and_flagged():
     art = clean_record({"text": page})
     assert art.text + art.title                               # the record is not lost
     assert art.cleaning.not_article == "cookie or consent banner"
+
+
+def test_notification_widgets_and_unrendered_templates_go_line_by_line():
+    """A widget delivered one line per paragraph: each line goes with the notice next to it."""
+    page = ("Harbour bridge reopens after repairs\n"
+            "Cerrar ¡Recibe notificaciones por correo electrónico sobre {{subject}} todos los días!\n\n"
+            "Su notificación se ha guardado.\n\n{{descripción}}\n\n"
+            "Las notificaciones por correo electrónico solo se envían una vez al día.\n\n"
+            "The bridge carried 40,000 vehicles a day before it closed in March.")
+    text, removed = strip_notices(page)
+    assert text == ("Harbour bridge reopens after repairs\n\n"
+                    "The bridge carried 40,000 vehicles a day before it closed in March.")
+    assert len(removed) == 4
+    adblock = "港口大桥修复后重新开放\n我们注意到您正在屏蔽广告！\n\n关闭广告拦截器，继续支持新闻业。或者购买订阅以无限访问。"
+    assert strip_notices(adblock)[0] == "港口大桥修复后重新开放"
+    # a short news line about subscriptions, with no notice beside it, stays
+    news = "The newspaper lost 12,000 subscribers last year. Its owner blamed the paywall."
+    assert strip_notices(news) == (news, [])

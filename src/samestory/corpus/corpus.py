@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from samestory.corpus import queries
+from samestory.corpus.copies import CopySettings
 from samestory.corpus.ingest import LinkSettings, Prepared, add_batch, prepare
 from samestory.corpus.state import IndexState, open_ann
 from samestory.embed import CachedEncoder, Encoder, load_encoder
@@ -43,14 +44,15 @@ DEFAULT_CLEAN = CleanSettings(min_chars=3)
 class Corpus:
     def __init__(self, db: str | Path, encoder: Encoder | None = None, settings: StorySettings = StorySettings(),
                  clean: CleanSettings = DEFAULT_CLEAN, duplicate_jaccard: float = 0.2,
-                 translation_cosine: float = 0.935, copy_containment: float = 0.5, progress: bool = True,
+                 translation_cosine: float = 0.88, copy_containment: float = 0.5, progress: bool = True,
                  readonly: bool = False,
                  linker: StoryLinker | None = None):
         self.store = Store(db, readonly=readonly)
         self.settings = settings
         self.clean = clean
-        self.link_settings = LinkSettings(duplicate_jaccard=duplicate_jaccard, copy_containment=copy_containment,
-                                          translation_cosine=translation_cosine)
+        self.link_settings = LinkSettings(CopySettings(duplicate_jaccard=duplicate_jaccard,
+                                                       copy_containment=copy_containment,
+                                                       translation_cosine=translation_cosine))
         self.progress = progress
         self._encoder = encoder
         self._encoder_spec = DEFAULT_ENCODER if encoder is None else None
@@ -81,7 +83,7 @@ class Corpus:
         """The in-memory index, reloaded first if another process has written to the store."""
         if self._state is None or self._state.version != self.store.data_version():
             self._state = IndexState.load(self.store, self.encoder.dim, self.settings,
-                                          self.link_settings.duplicate_jaccard)
+                                          self.link_settings.copies.duplicate_jaccard)
         return self._state
 
     def ann(self) -> VectorIndex:

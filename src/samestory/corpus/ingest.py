@@ -14,18 +14,18 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import cast
 
 import numpy as np
 
 from samestory.corpus.boilerplate import BoilerplateSettings, strip_boilerplate
+from samestory.corpus.copies import CopyFinder, CopyGroups, CopySettings, sentence_vectors, translation_candidates
 from samestory.corpus.state import IndexState, ann_path, strongest
 from samestory.embed import Encoder
 from samestory.index.minhash import signatures
 from samestory.index.store import ArticleRow, Store, StoryRow
 from samestory.ingest import CleanSettings, InputRecord, clean_record, parse_timestamp
-from samestory.signals.lexical import containment, copied_share, shingles
 from samestory.stories.link import Fingerprint, StoryLinker, candidate_features, fingerprint, pack_keywords
 from samestory.text import opening, tag_language
 from samestory.types import AddOutcome, Article, InputError
@@ -63,12 +63,14 @@ def prepare(item: InputRecord, settings: CleanSettings) -> Prepared:
 @dataclass
 class Linked:
     """A batch, linked and assigned: its rows, fingerprints, likely links (newer, older,
-    P(same story)) and the stored articles that moved story (rowid -> story)."""
+    P(same story)), the stored articles that moved story (rowid -> story) and the copy
+    groups merged into others (old root -> new root)."""
 
     rows: list[ArticleRow]
     prints: list[Fingerprint]
     links: list[tuple[int, int, float]]
     moves: dict[int, int]
+    copy_merges: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -80,22 +82,7 @@ class BatchResult:
 
 @dataclass(frozen=True)
 class LinkSettings:
-    # Copies: MinHash resemblance >= 0.2 makes a candidate (an excerpt or an edited copy
-    # resembles its source far less than 0.5); word 3-gram containment >= 0.5, either way,
-    # makes it a copy. On multilingual_stories/dup_dev.jsonl (training/LOG.md): pair
-    # precision 0.938, recall 0.873, where resemblance >= 0.5 alone found 0.935 / 0.715
-    # (with the translation rule below: 0.944 / 0.90).
-    duplicate_jaccard: float = 0.2
-    copy_containment: float = 0.5
-    max_candidates: int = 20
-    # Translations, on the tuned encoder's head vectors, calibrated on multilingual_stories/
-    # dup_dev.jsonl (training/LOG.md): a cosine of 0.90 alone let other outlets' reports of the
-    # story pass (pair precision 0.57); 0.935 alone: precision 0.92, translations 80/110; with
-    # the numbers both texts mention as a second witness: precision 0.94, translations 90/110.
-    translation_cosine: float = 0.935
-    translation_numbers_floor: float = 0.2         # above translation_cosine: numbers must agree this much
-    translation_cosine_with_numbers: float = 0.90  # below it, down to this, if at least two numbers ...
-    translation_numbers: float = 0.7               # ... agree this much (Jaccard of the numbers mentioned)
+    copies: CopySettings = CopySettings()
     boilerplate: BoilerplateSettings = BoilerplateSettings()
 
 
@@ -144,14 +131,14 @@ def add_batch(prepared: list[Prepared], state: IndexState, store: Store, encoder
                   for s in live for st in [clusterer.stories[s]]]
     try:
         store.write_batch(rows, story_rows, merged, [(o.source, o.line, o.article, o.error) for o in outcomes],
-                          linked.links, linked.moves)
+                          linked.links, linked.moves, linked.copy_merges)
     except BaseException:
         clusterer.rollback()
         raise
     created = clusterer.next_id - stories_before
     clusterer.commit()
     try:
-        state.apply(rows, linked.prints, merged, linked.links, linked.moves)
+        state.apply(rows, linked.prints, merged, linked.links, linked.moves, linked.copy_merges)
         if rows:
             state.ann.save(ann_path(store))
     except BaseException:
@@ -190,9 +177,9 @@ def _link_and_assign(fresh: list[Prepared], state: IndexState, store: Store, enc
     features = [candidate_features(prints[i], [known(key) for key, _ in hits], [s for _, s in hits])
                 for i, hits in enumerate(near)]
     probs = linker.predict_proba(np.vstack(features)) if features else np.zeros(0)
+    finder = _copy_finder(articles, near, base, known, state, store, encoder, settings.copies)
     rows: list[ArticleRow] = []
     batch_story: dict[int, int] = {}
-    batch_dup: dict[int, int] = {}
     at = 0
     keep = state.clusterer.settings.keep_link
     likely: list[tuple[int, int, float]] = []
@@ -209,10 +196,7 @@ def _link_and_assign(fresh: list[Prepared], state: IndexState, store: Store, enc
         if len(state.clusterer.merged) != merges:     # a merge renames stories this batch already used
             batch_story = {key: state.clusterer.merged.get(s, s) for key, s in batch_story.items()}
         batch_story[rowid] = story
-        dup_of, copied = _duplicate_of(i, a, sigs, hits, base, known, state, store, articles, batch_dup,
-                                       settings)
-        if dup_of is not None:
-            batch_dup[rowid] = dup_of
+        dup_of, copied = finder.find(rowid, a, sigs[i], sigs[:i], base, hits)
         fp = prints[i]
         rows.append(ArticleRow(rowid, p.id, a, p.ts, p.item.source, story, dup_of, copied, vecs[i], sigs[i],
                                sorted(fp.names), pack_keywords(fp.keywords), sorted(fp.numbers), fp.tokens,
@@ -220,8 +204,37 @@ def _link_and_assign(fresh: list[Prepared], state: IndexState, store: Store, enc
     moves: dict[int, int] = {}
     if state.clusterer.settings.settle:
         moves = _settle(likely, base, vecs, batch_story, known, state, store)
-    rows = [replace(r, story=batch_story[r.rowid]) for r in rows]
-    return Linked(rows, prints, likely, moves)
+    rows = [replace(r, story=batch_story[r.rowid], dup_of=dup_of, copied=copied)
+            for r in rows for dup_of, copied in [_copy_of(r, finder.groups)]]
+    return Linked(rows, prints, likely, moves, finder.groups.final())
+
+
+def _copy_finder(articles: list[Article], near: list[list[tuple[int, float]]], base: int,
+                 known: Callable[[int], Fingerprint], state: IndexState, store: Store, encoder: Encoder,
+                 settings: CopySettings) -> CopyFinder:
+    """What finding the batch's copies needs, read and encoded at once: the texts of translation
+    candidates, and the sentence vectors of them and of the articles that have any."""
+    texts = {base + i: a.full_text for i, a in enumerate(articles)}
+    cross = {base + i: translation_candidates(a, hits, known, settings)
+             for i, (a, hits) in enumerate(zip(articles, near))}
+    involved = {key for key, found in cross.items() if found} | {key for found in cross.values() for key in found}
+
+    def read_stored(keys: list[int]) -> dict[int, str]:
+        return {a.rowid: a.to_article().full_text for a in store.articles(keys)}
+
+    texts.update(read_stored(sorted(key for key in involved if key < base)))
+    vectors = sentence_vectors({key: texts.get(key, "") for key in sorted(involved)}, encoder, settings)
+    groups = CopyGroups(state.dup_root, state.dup_langs, lambda key: known(key).lang)
+    return CopyFinder(groups, state.dups, known, texts, read_stored, vectors, settings)
+
+
+def _copy_of(row: ArticleRow, groups: CopyGroups) -> tuple[int | None, float | None]:
+    """A batch row's copy group as it stands after the batch: its group may have merged into
+    another, whose root its copied share was not measured against."""
+    root = groups.root(row.rowid)
+    if root == row.rowid:
+        return None, None
+    return root, row.copied if root == row.dup_of else None
 
 
 def _settle(likely: list[tuple[int, int, float]], base: int, vecs: np.ndarray, batch_story: dict[int, int],
@@ -263,80 +276,9 @@ def _settle(likely: list[tuple[int, int, float]], base: int, vecs: np.ndarray, b
     return moves
 
 
-#: MinHash resemblance at which a candidate is a copy without reading its text (Jaccard >= 0.5
-#: means each text holds at least half of the other's 3-grams).
-SURE_COPY = 0.5
-
-
 def _user_id(p: Prepared) -> str | None:
     """The record's own id (``--id-col``, or ``id`` in JSON and ``POST /articles``), if it has one."""
     if p.article is not None and p.article.id:
         return p.article.id
     value = (p.item.record or {}).get("id")
     return p.item.user_id if value in (None, "") else str(value)
-
-
-def _duplicate_of(i: int, article: Article, sigs: np.ndarray, hits: list[tuple[int, float]], base: int,
-                  known: Callable[[int], Fingerprint], state: IndexState, store: Store, articles: list[Article],
-                  batch_dup: dict[int, int], settings: LinkSettings) -> tuple[int | None, float | None]:
-    """The earliest copy of this article already known (same language: MinHash; another
-    language: a translation-close neighbour), and the share of this one copied from it."""
-    sig = sigs[i]
-    scored = state.dups.query(sig)
-    if i:    # the batch's earlier articles, in one comparison
-        agreement = (sigs[:i] == sig).mean(axis=1)
-        scored += [(base + int(j), float(agreement[j]))
-                   for j in np.flatnonzero(agreement >= settings.duplicate_jaccard)]
-    # the most resembling few are considered: the cost per article stays bounded however many pass the LSH
-    candidates = sorted(scored, key=lambda h: -h[1])[:settings.max_candidates]
-
-    # the stored texts this article must be read against, in one query
-    to_read = [int(key) for key, r in candidates if r < SURE_COPY and key < base]
-    stored_text = {a.rowid: a.to_article().full_text for a in store.articles(to_read)} if to_read else {}
-
-    def text_of(key: int) -> str:
-        if key >= base:
-            return articles[key - base].full_text
-        if key in stored_text:
-            return stored_text[key]
-        stored = store.article(int(key))
-        return stored.to_article().full_text if stored else ""
-
-    # Resemblance finds the candidates; containment decides: an excerpt or a lightly
-    # edited copy shares most of its word 3-grams with the source, whatever its length.
-    # Resemblance >= 0.5 already implies containment >= 0.5 both ways: only the rest is read.
-    mine: set[int] | None = None
-    copies = []
-    for key, resemblance in candidates:
-        if resemblance < SURE_COPY:
-            mine = shingles(article.full_text, 3) if mine is None else mine
-            if _containment(mine, shingles(text_of(key), 3)) < settings.copy_containment:
-                continue
-        copies.append(key)
-    roots = {key: batch_dup.get(key) or state.dup_root.get(key) or key for key in copies}
-    if not copies:
-        numbers = known(base + i).numbers
-
-        def translation(key: int, cosine: float) -> bool:
-            # a translation carries the same figures; another outlet's report seldom all of them
-            theirs = known(key).numbers
-            union = len(numbers | theirs)
-            agree = len(numbers & theirs) / union if union else None
-            if cosine >= settings.translation_cosine:
-                return agree is None or agree >= settings.translation_numbers_floor
-            return (cosine >= settings.translation_cosine_with_numbers and union >= 2
-                    and agree is not None and agree >= settings.translation_numbers)
-
-        roots = {key: key for key, s in hits
-                 if key not in state.dup_root and key not in batch_dup
-                 and known(key).lang not in (article.lang, "und") and translation(key, s)}
-        if not roots:
-            return None, None
-        return min(roots.values(), key=lambda k: (known(k).ts, k)), None  # no word-copy share across languages
-    root = min(roots.values(), key=lambda k: (known(k).ts, k))
-    return root, round(copied_share(article.full_text, text_of(root))[0], 4)
-
-
-def _containment(a: set[int], b: set[int]) -> float:
-    """The larger of the two shares: how much of one text's 3-grams the other holds."""
-    return max(containment(a, b), containment(b, a))

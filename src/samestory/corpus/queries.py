@@ -92,31 +92,37 @@ def story(store: Store, sid: int) -> Story | None:
     return found[0] if found else None
 
 
-def copy_kind(copy: StoredArticle, source: StoredArticle) -> str:
+def copy_kind(copy: StoredArticle, source: StoredArticle) -> tuple[str, float | None]:
     """``translation`` (another language), ``excerpt`` (mostly the source's text, but less than
-    70% of it) or ``copy`` (whole, or edited: words dropped, sentences moved)."""
-    if copy.copied is None:
-        return "translation"
+    70% of it) or ``copy`` (whole, or edited: words dropped, sentences moved), with the share
+    of the copy's text found in the source (None across languages). Measured here, against
+    the group's root as it is now: groups merge when an article joins two of them."""
+    if copy.lang != source.lang:
+        return "translation", None
     copied, covered = copied_share(copy.to_article().full_text, source.to_article().full_text)
-    return "excerpt" if copied >= 0.7 and covered < 0.7 else "copy"
+    return ("excerpt" if copied >= 0.7 and covered < 0.7 else "copy"), round(copied, 4)
 
 
 def duplicates(store: Store) -> list[dict[str, Any]]:
     """Groups of copies: the earliest article as the likely source, the others with their kind
     and the share of their text found in the source."""
-    groups: dict[int, list[tuple[int, float | None]]] = {}
-    for rowid, root, copied in store.copies():
-        groups.setdefault(root, []).append((rowid, copied))
+    groups: dict[int, list[int]] = {}
+    for rowid, root, _ in store.copies():
+        groups.setdefault(root, []).append(rowid)
     out = []
     for root, copies in groups.items():
         src = store.article(int(root))
         if src is None:
             continue
-        members = {m.rowid: m for m in store.articles([r for r, _ in copies])}
+        members = {m.rowid: m for m in store.articles(copies)}
+        listed = []
+        for r in copies:
+            if r in members:
+                kind, share = copy_kind(members[r], src)
+                listed.append({"id": members[r].id, "user_id": members[r].user_id, "title": members[r].title,
+                               "date": members[r].date, "lang": members[r].lang, "kind": kind,
+                               "copied_share": share})
         out.append({"source": {"id": src.id, "user_id": src.user_id, "title": src.title, "date": src.date,
                                "lang": src.lang},
-                    "copies": [{"id": members[r].id, "user_id": members[r].user_id, "title": members[r].title,
-                                "date": members[r].date, "lang": members[r].lang,
-                                "kind": copy_kind(members[r], src), "copied_share": c}
-                               for r, c in copies if r in members]})
+                    "copies": listed})
     return out

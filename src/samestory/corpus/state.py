@@ -43,6 +43,7 @@ class IndexState:
     fingerprints: dict[int, Fingerprint] = field(default_factory=dict)
     story_of: dict[int, int] = field(default_factory=dict)
     dup_root: dict[int, int] = field(default_factory=dict)
+    dup_langs: dict[int, set[str]] = field(default_factory=dict)     # copy group root -> its members' languages
     alias: dict[int, int] = field(default_factory=dict)
     links: dict[int, list[tuple[int, float]]] = field(default_factory=dict)   # both directions
     next_rowid: int = 1
@@ -73,6 +74,7 @@ class IndexState:
                 state.story_of[r.rowid] = r.story
             if r.dup_of is not None:
                 state.dup_root[r.rowid] = r.dup_of
+                state.dup_langs.setdefault(r.dup_of, set()).add(r.lang)
             state.dups.add(r.rowid, r.minhash)
             state.next_rowid = max(state.next_rowid, r.rowid + 1)
         state.add_links(store.links())
@@ -101,7 +103,8 @@ class IndexState:
         return self.live_story(self.story_of.get(rowid))
 
     def apply(self, rows: list[ArticleRow], fingerprints: list[Fingerprint], merged: dict[int, int],
-              links: Iterable[tuple[int, int, float]] = (), moves: dict[int, int] | None = None) -> None:
+              links: Iterable[tuple[int, int, float]] = (), moves: dict[int, int] | None = None,
+              copy_merges: dict[int, int] | None = None) -> None:
         """Take in a batch the store has committed."""
         self.story_of.update(moves or {})
         self.add_links(links)
@@ -110,8 +113,15 @@ class IndexState:
             self.story_of[row.rowid] = row.story
             if row.dup_of is not None:
                 self.dup_root[row.rowid] = row.dup_of
+                self.dup_langs.setdefault(row.dup_of, set()).add(row.article.lang)
             self.dups.add(row.rowid, row.minhash)
             self.next_rowid = max(self.next_rowid, row.rowid + 1)
+        if copy_merges:      # rare: an article joined two copy groups
+            self.dup_root = {key: copy_merges.get(root, root) for key, root in self.dup_root.items()}
+            self.dup_root.update(copy_merges)
+            for old, new in copy_merges.items():
+                self.dup_langs.setdefault(new, set()).update(self.dup_langs.pop(old, set()),
+                                                             {self.fingerprints[old].lang})
         if rows:
             self.ann.add(np.array([r.rowid for r in rows]), np.stack([r.vec for r in rows]))
         self.alias.update(merged)

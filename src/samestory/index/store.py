@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS articles (
 );
 CREATE INDEX IF NOT EXISTS articles_story ON articles(story);
 CREATE INDEX IF NOT EXISTS articles_ts ON articles(ts);
+CREATE INDEX IF NOT EXISTS articles_dup ON articles(dup_of) WHERE dup_of IS NOT NULL;
 CREATE TABLE IF NOT EXISTS stories (
     id INTEGER PRIMARY KEY,
     vsum BLOB NOT NULL, n INTEGER NOT NULL, tsum REAL NOT NULL DEFAULT 0,   -- unused since 0.2 (kept for old files)
@@ -211,9 +212,11 @@ class Store:
 
     def write_batch(self, rows: Sequence[ArticleRow], stories: Sequence[StoryRow], merged: dict[int, int],
                     inputs: Sequence[tuple[str, int, str | None, str | None]],
-                    links: Sequence[tuple[int, int, float]] = (), moves: dict[int, int] | None = None) -> None:
+                    links: Sequence[tuple[int, int, float]] = (), moves: dict[int, int] | None = None,
+                    copy_merges: dict[int, int] | None = None) -> None:
         """A batch's articles, the stories it changed, merges, stored articles that moved
-        story, the batch's likely links and input outcomes, in one transaction."""
+        story, the batch's likely links, copy groups merged into others (old root -> new
+        root) and input outcomes, in one transaction."""
         with self.batch() as db:
             db.executemany(
                 "INSERT INTO articles (rowid, id, title, text, lang, date, ts, url, source, story, dup_of, copied, "
@@ -226,6 +229,9 @@ class Store:
                   r.article.id) for r in rows])
             db.executemany("UPDATE articles SET story=? WHERE rowid=?", [(s, r) for r, s in (moves or {}).items()])
             db.executemany("INSERT OR REPLACE INTO links VALUES (?,?,?)", links)
+            # a merged group's members now copy the new root, whose share of them was never measured
+            db.executemany("UPDATE articles SET dup_of=?, copied=NULL WHERE dup_of=? OR rowid=?",
+                           [(new, old, old) for old, new in (copy_merges or {}).items()])
             for drop, keep in merged.items():
                 db.execute("UPDATE articles SET story=? WHERE story=?", (keep, drop))
                 db.execute("INSERT INTO stories (id, vsum, n, tsum, merged_into) VALUES (?, x'', 0, 0, ?) "

@@ -23,9 +23,22 @@ _SUBJECT = re.compile(
     r"polityk\w*\s+prywatności|\brodo\b|gizlilik\s+politika|политик\w*\s+конфиденциальности|隐私政策|隐私权|"
     r"سياسة\s+الخصوصية|ملفات\s+تعريف\s+الارتباط|ad\s?-?block|\bublock|werbeblocker|bloqueur\s+de\s+pub|"
     r"bloqueador\s+de\s+anuncios|广告拦截|(?:push|email|e-mail)\s+notifications?|notifications?\s+push|"
-    r"benachrichtigungen|recaptcha|netiquette|terms\s+of\s+(?:service|use)|user\s+agreement|nutzungsbedingungen",
+    r"benachrichtigungen|recaptcha|netiquette|terms\s+of\s+(?:service|use)|user\s+agreement|nutzungsbedingungen|"
+    r"notificaciones\s+por\s+correo|notifications?\s+par\s+e-?mail|notifiche\s+(?:via\s+|per\s+)?e-?mail|"
+    r"powiadomienia\s+e-?mail|e-?mail-?powiadomie|уведомлени\w*\s+по\s+(?:электронной\s+почте|e-?mail)|"
+    r"e-?posta\s+bildirim|电子邮件通知|邮件通知|屏蔽广告|广告屏蔽",
     re.IGNORECASE,
 )
+# Notification and subscription widgets: their short lines ("Your notification has been saved.",
+# "Su notificación se ha guardado.") go with a notice next to them.
+_WIDGET = re.compile(
+    r"notifica\w*|benachrichtigung\w*|powiadomie\w*|уведомлен\w*|bildirim\w*|通知|订阅|subscri\w*|suscri\w*|"
+    r"abonn\w*|abbonam\w*|prenumerat\w*",
+    re.IGNORECASE,
+)
+_WIDGET_WORDS = 12
+# A template the scraper got unrendered ("Get email notifications on {{subject}} daily!").
+_PLACEHOLDER = re.compile(r"\{\{\s*[^{}\s]{1,40}\s*\}\}")
 # Cookies are a banner's subject only where the site, its data or the banner's verbs
 # come up too: "our reporter tasted the new chocolate cookie" is news.
 _COOKIE = re.compile(r"cookie|çerez|ciasteczk", re.IGNORECASE)
@@ -65,31 +78,39 @@ def _names_subject(sentence: str) -> bool:
 
 
 def _is_notice(sentence: str) -> bool:
-    return len(sentence.split()) <= _MAX_WORDS and _names_subject(sentence) and _ADDRESS.search(sentence) is not None
+    return len(sentence.split()) <= _MAX_WORDS and (
+        _PLACEHOLDER.search(sentence) is not None
+        or (_names_subject(sentence) and _ADDRESS.search(sentence) is not None))
 
 
 def _is_banner_talk(sentence: str) -> bool:
     """What may go with a notice next to it: the banner's subject, or the site talking to the reader."""
-    return len(sentence.split()) <= _MAX_WORDS and (
-        _names_subject(sentence) or (_SITE.search(sentence) is not None and _ADDRESS.search(sentence) is not None))
+    words = len(sentence.split())
+    return words <= _MAX_WORDS and (
+        _names_subject(sentence) or (_SITE.search(sentence) is not None and _ADDRESS.search(sentence) is not None)
+        or (words <= _WIDGET_WORDS and _WIDGET.search(sentence) is not None))
 
 
 def strip_notices(text: str) -> tuple[str, list[str]]:
-    """Drop notice sentences (and their banner-talk neighbours); return the text and what was dropped."""
-    if _SUBJECT.search(text) is None and _COOKIE.search(text) is None:      # the common case: two scans
+    """Drop notice sentences (and their banner-talk neighbours); return the text and what was dropped.
+    Neighbours are the sentences before and after, across line breaks: a scraper often gives
+    each line of a banner a paragraph of its own."""
+    if _SUBJECT.search(text) is None and _COOKIE.search(text) is None and _PLACEHOLDER.search(text) is None:
+        return text, []      # the common case: three scans
+    lines = [[m.group(0) for m in _SENTENCE.finditer(line) if m.group(0).strip()] for line in text.split("\n")]
+    flat = [s for line in lines for s in line]
+    drop = [_is_notice(s) for s in flat]
+    if not any(drop):
         return text, []
-    removed: list[str] = []
-    paragraphs = []
-    for paragraph in text.split("\n"):
-        sentences = [m.group(0) for m in _SENTENCE.finditer(paragraph) if m.group(0).strip()]
-        drop = [_is_notice(s) for s in sentences]
-        for order in (range(len(sentences)), range(len(sentences) - 1, -1, -1)):   # spread forward, then back
-            for i in order:
-                if not drop[i] and _is_banner_talk(sentences[i]) and any(
-                        0 <= j < len(drop) and drop[j] for j in (i - 1, i + 1)):
-                    drop[i] = True
-        if any(drop):
-            removed.extend(s.strip() for s, d in zip(sentences, drop) if d)
-            paragraph = "".join(s for s, d in zip(sentences, drop) if not d).strip()
-        paragraphs.append(paragraph)
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(paragraphs)).strip(), removed
+    for order in (range(len(flat)), range(len(flat) - 1, -1, -1)):      # spread forward, then back
+        for i in order:
+            if not drop[i] and _is_banner_talk(flat[i]) and any(
+                    0 <= j < len(drop) and drop[j] for j in (i - 1, i + 1)):
+                drop[i] = True
+    removed = [s.strip() for s, d in zip(flat, drop) if d]
+    kept, at = [], 0
+    for line, parts in zip(text.split("\n"), lines):
+        mine = drop[at:at + len(parts)]
+        kept.append("".join(s for s, d in zip(parts, mine) if not d).strip() if any(mine) else line)
+        at += len(parts)
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip(), removed

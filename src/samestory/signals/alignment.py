@@ -13,6 +13,14 @@ def similarity(pa: np.ndarray, pb: np.ndarray) -> np.ndarray:
     return np.clip(pa @ pb.T, -1.0, 1.0) if len(pa) and len(pb) else np.zeros((len(pa), len(pb)))
 
 
+def mutual_coverage(sim: np.ndarray) -> float:
+    """How well each side's passages are matched in the other, in the weaker direction (the
+    mean of each passage's best match): a translation covers its source both ways."""
+    if sim.size == 0:
+        return 0.0
+    return float(min(sim.max(axis=1).mean(), sim.max(axis=0).mean()))
+
+
 def alignment_features(sim: np.ndarray) -> dict[str, float]:
     if sim.size == 0:
         return {k: 0.0 for k in ("align_ab", "align_ba", "align_max", "align_top3", "align_min_dir",
@@ -24,7 +32,7 @@ def alignment_features(sim: np.ndarray) -> dict[str, float]:
         "align_ba": float(col.mean()),
         "align_max": float(best[0]),
         "align_top3": float(best[:3].mean()),
-        "align_min_dir": float(min(row.mean(), col.mean())),
+        "align_min_dir": mutual_coverage(sim),
         "align_share_90": float(((row >= 0.90).mean() + (col >= 0.90).mean()) / 2),
         "align_share_85": float(((row >= 0.85).mean() + (col >= 0.85).mean()) / 2),
     }
