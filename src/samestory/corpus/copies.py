@@ -49,6 +49,9 @@ class CopySettings:
     translation_cosine: float = 0.88
     translation_alignment: float = 0.895
     alignment_sentences: int = 12
+    # A copy of at least this much text (in Latin characters, CJK counting three) is put in its
+    # source's story: on multilingual_stories/dev.csv that lifts pairwise F1 (CV) 0.663 -> 0.685.
+    story_chars: int = 200
 
 
 @dataclass

@@ -27,7 +27,7 @@ from samestory.index.minhash import signatures
 from samestory.index.store import ArticleRow, Store, StoryRow
 from samestory.ingest import CleanSettings, InputRecord, clean_record, parse_timestamp
 from samestory.stories.link import Fingerprint, StoryLinker, candidate_features, fingerprint, pack_keywords
-from samestory.text import opening, tag_language
+from samestory.text import opening, tag_language, weight
 from samestory.types import AddOutcome, Article, InputError
 
 
@@ -185,18 +185,24 @@ def _link_and_assign(fresh: list[Prepared], state: IndexState, store: Store, enc
     likely: list[tuple[int, int, float]] = []
     for i, (p, a, hits) in enumerate(zip(fresh, articles, near)):
         rowid = base + i
-        story_of = {key: batch_story[key] if key >= base else state.story(key) for key, _ in hits}
+        dup_of, copied = finder.find(rowid, a, sigs[i], sigs[:i], base, hits)
         mine = probs[at:at + len(hits)]
+        at += len(hits)
+        # A copy, an excerpt or a translation of an article tells its source's story; two
+        # identical headlines may head two days' stories ("Wall Street closes lower").
+        if dup_of is not None and weight(a.full_text) >= settings.copies.story_chars:
+            mine = np.where([finder.groups.root(key) == dup_of for key, _ in hits], 1.0, mine)
+            hits = hits if any(key == dup_of for key, _ in hits) else [*hits, (dup_of, 1.0)]
+            mine = np.append(mine, 1.0) if len(mine) < len(hits) else mine
+        story_of = {key: batch_story[key] if key >= base else state.story(key) for key, _ in hits}
         likely += [(rowid, key, round(float(pr), 4)) for (key, _), pr in zip(hits, mine) if pr >= keep]
         links = [(cast(int, story_of[key]), float(pr)) for (key, _), pr in zip(hits, mine)
                  if story_of[key] is not None and state.clusterer.is_open(cast(int, story_of[key]), p.ts)]
-        at += len(hits)
         merges = len(state.clusterer.merged)
         story = state.clusterer.assign(vecs[i], p.ts, a.lang, links)
         if len(state.clusterer.merged) != merges:     # a merge renames stories this batch already used
             batch_story = {key: state.clusterer.merged.get(s, s) for key, s in batch_story.items()}
         batch_story[rowid] = story
-        dup_of, copied = finder.find(rowid, a, sigs[i], sigs[:i], base, hits)
         fp = prints[i]
         rows.append(ArticleRow(rowid, p.id, a, p.ts, p.item.source, story, dup_of, copied, vecs[i], sigs[i],
                                sorted(fp.names), pack_keywords(fp.keywords), sorted(fp.numbers), fp.tokens,
