@@ -43,6 +43,7 @@ class IndexState:
     fingerprints: dict[int, Fingerprint] = field(default_factory=dict)
     story_of: dict[int, int] = field(default_factory=dict)
     dup_root: dict[int, int] = field(default_factory=dict)
+    dup_members: dict[int, set[int]] = field(default_factory=dict)   # copy group root -> its members
     dup_langs: dict[int, set[str]] = field(default_factory=dict)     # copy group root -> its members' languages
     alias: dict[int, int] = field(default_factory=dict)
     links: dict[int, list[tuple[int, float]]] = field(default_factory=dict)   # both directions
@@ -73,8 +74,7 @@ class IndexState:
             if r.story is not None:
                 state.story_of[r.rowid] = r.story
             if r.dup_of is not None:
-                state.dup_root[r.rowid] = r.dup_of
-                state.dup_langs.setdefault(r.dup_of, set()).add(r.lang)
+                state._join_copy(r.rowid, r.dup_of, r.lang)
             state.dups.add(r.rowid, r.minhash)
             state.next_rowid = max(state.next_rowid, r.rowid + 1)
         state.add_links(store.links())
@@ -91,6 +91,11 @@ class IndexState:
                 mine.append((y, p))
                 if len(mine) > 2 * keep:
                     mine[:] = strongest(mine, keep)
+
+    def _join_copy(self, rowid: int, root: int, lang: str) -> None:
+        self.dup_root[rowid] = root
+        self.dup_members.setdefault(root, set()).add(rowid)
+        self.dup_langs.setdefault(root, set()).add(lang)
 
     def live_story(self, sid: int | None) -> int | None:
         """The story a (maybe merged) story id now lives on as."""
@@ -112,16 +117,14 @@ class IndexState:
             self.fingerprints[row.rowid] = fp
             self.story_of[row.rowid] = row.story
             if row.dup_of is not None:
-                self.dup_root[row.rowid] = row.dup_of
-                self.dup_langs.setdefault(row.dup_of, set()).add(row.article.lang)
+                self._join_copy(row.rowid, row.dup_of, row.article.lang)
             self.dups.add(row.rowid, row.minhash)
             self.next_rowid = max(self.next_rowid, row.rowid + 1)
-        if copy_merges:      # rare: an article joined two copy groups
-            self.dup_root = {key: copy_merges.get(root, root) for key, root in self.dup_root.items()}
-            self.dup_root.update(copy_merges)
-            for old, new in copy_merges.items():
-                self.dup_langs.setdefault(new, set()).update(self.dup_langs.pop(old, set()),
-                                                             {self.fingerprints[old].lang})
+        for old, new in (copy_merges or {}).items():      # an article joined two copy groups
+            for member in self.dup_members.pop(old, set()):
+                self._join_copy(member, new, self.fingerprints[member].lang)
+            self._join_copy(old, new, self.fingerprints[old].lang)
+            self.dup_langs.pop(old, None)
         if rows:
             self.ann.add(np.array([r.rowid for r in rows]), np.stack([r.vec for r in rows]))
         self.alias.update(merged)
