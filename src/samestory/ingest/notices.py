@@ -8,10 +8,13 @@ scrapes are one line per page), so this works on sentences. A sentence is a
 notice when it names one of the banner's subjects (cookies, a privacy policy, an
 ad blocker, push notifications) *and* addresses the reader or speaks for the site
 ("you", "Sie", "vous", "Twoje", "您", "we", "unsere"...): a news sentence about a
-privacy policy or a cookie recipe speaks of them in the third person. Its
-neighbours in the same paragraph go with it when they too address the reader
-about the site, its data or its ads, or name the banner's subject ("Dafür arbeiten wir mit Partnern zusammen,
-welche die Informationen zu Ihrer Verwendung unserer Webseite erhalten").
+privacy policy or a cookie recipe speaks of them in the third person. A sentence
+holding a template the scraper got unrendered ("{{subject}}") is a notice too. The
+sentences next to a notice, across line breaks (a widget often comes one line a
+paragraph), go with it when they too address the reader about the site, its data
+or its ads, name the banner's subject ("Dafür arbeiten wir mit Partnern zusammen,
+welche die Informationen zu Ihrer Verwendung unserer Webseite erhalten"), or are
+a widget's short lines ("Your notification has been saved.").
 """
 from __future__ import annotations
 
