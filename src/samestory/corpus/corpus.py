@@ -44,7 +44,7 @@ DEFAULT_CLEAN = CleanSettings(min_chars=3)
 class Corpus:
     def __init__(self, db: str | Path, encoder: Encoder | None = None, settings: StorySettings = StorySettings(),
                  clean: CleanSettings = DEFAULT_CLEAN, duplicate_jaccard: float = 0.2,
-                 translation_cosine: float = 0.88, copy_containment: float = 0.5, progress: bool = True,
+                 translation_cosine: float = 0.88, copy_containment: float = 0.55, progress: bool = True,
                  readonly: bool = False,
                  linker: StoryLinker | None = None):
         self.store = Store(db, readonly=readonly)
