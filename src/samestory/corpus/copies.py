@@ -38,6 +38,13 @@ class CopySettings:
     duplicate_jaccard: float = 0.2
     copy_containment: float = 0.55
     max_candidates: int = 20
+    # A template filled in for other people or companies ("Does X Have A Particularly Volatile
+    # Share Price?") shares most of its text with another fill but few names. Where each text
+    # names at least 5 names the other does not, it takes containment >= 0.8 to be a copy. On
+    # dup_dev, true copies below 0.8 have at most 3 such names a side, wire copies 4 (at 0.83
+    # and up); the template pair there, 6 and 9 (containment 0.70).
+    template_names: int = 5
+    template_containment: float = 0.8
     # Translations, calibrated on multilingual_stories/dup_dev.jsonl (training/LOG.md): a
     # neighbour in another language with head cosine >= 0.88 (every true translation there is
     # above it) whose first 12 sentences and this article's cover each other at >= 0.895 (the
@@ -133,7 +140,7 @@ class CopyFinder:
         """The root of this article's copy group (None: it copies nothing known), and the share
         of this article found in the root's text when both are in one language. ``earlier``:
         the signatures of the batch's earlier articles, rowids from ``first`` on."""
-        roots = {self.groups.root(key) for key in self._copies(article, sig, earlier, first)}
+        roots = {self.groups.root(key) for key in self._copies(rowid, article, sig, earlier, first)}
         roots |= self._translated_groups(rowid, article, hits, roots)
         if not roots:
             return None, None
@@ -148,7 +155,7 @@ class CopyFinder:
             self.texts.update(self.read_stored(missing))
         return {key: self.texts.get(key, "") for key in keys}
 
-    def _copies(self, article: Article, sig: np.ndarray, earlier: np.ndarray, first: int) -> list[int]:
+    def _copies(self, rowid: int, article: Article, sig: np.ndarray, earlier: np.ndarray, first: int) -> list[int]:
         scored = self.dups.query(sig)
         if len(earlier):    # the batch's earlier articles, in one comparison
             agreement = (earlier == sig).mean(axis=1)
@@ -156,19 +163,26 @@ class CopyFinder:
                        for j in np.flatnonzero(agreement >= self.settings.duplicate_jaccard)]
         # the most resembling few are considered: the cost per article stays bounded however many pass the LSH
         candidates = sorted(scored, key=lambda h: -h[1])[:self.settings.max_candidates]
+        names = self.known(rowid).names
+        need = {int(key): self.settings.template_containment if self._other_names(names, int(key))
+                else self.settings.copy_containment for key, _ in candidates}
         # Resemblance (Jaccard) >= c implies containment >= c both ways: only the rest is read.
-        sure = self.settings.copy_containment
-        to_read = self._text([int(key) for key, r in candidates if r < sure])
+        to_read = self._text([int(key) for key, r in candidates if r < need[int(key)]])
         mine: set[int] | None = None
         copies = []
         for key, resemblance in candidates:
-            if resemblance < sure:
+            if resemblance < need[int(key)]:
                 mine = shingles(article.full_text, 3) if mine is None else mine
                 theirs = shingles(to_read[int(key)], 3)
-                if max(containment(mine, theirs), containment(theirs, mine)) < self.settings.copy_containment:
+                if max(containment(mine, theirs), containment(theirs, mine)) < need[int(key)]:
                     continue
             copies.append(int(key))
         return copies
+
+    def _other_names(self, names: frozenset[int], key: int) -> bool:
+        """Each text names at least ``template_names`` names the other does not."""
+        theirs = self.known(key).names
+        return min(len(names - theirs), len(theirs - names)) >= self.settings.template_names
 
     def _translated_groups(self, rowid: int, article: Article, hits: list[tuple[int, float]],
                            copied: set[int]) -> set[int]:
