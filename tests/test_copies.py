@@ -27,7 +27,7 @@ def _finder(texts: list[str], settings: CopySettings = CopySettings()) -> tuple[
         dups.add(key, sigs[key - 1])
     groups = CopyGroups({}, {}, lambda key: "en")
     finder = CopyFinder(groups, dups, prints.__getitem__, {i + 1: a.full_text for i, a in enumerate(arts)},
-                        lambda keys: {}, {}, settings)
+                        lambda keys: {}, {}, {}, settings)
     return finder, arts
 
 
@@ -35,7 +35,7 @@ def _copy_of(texts: list[str]) -> int | None:
     finder, arts = _finder(texts)
     n = len(arts)
     sig = signatures([arts[-1].full_text])[0]
-    return finder.find(n, arts[-1], sig, np.zeros((0, len(sig)), sig.dtype), n, [])[0]
+    return finder.find(n, arts[-1], sig, np.zeros((0, len(sig)), sig.dtype), n)[0]
 
 
 def test_a_template_filled_in_for_another_company_is_not_a_copy_but_an_edited_copy_is():
@@ -51,4 +51,4 @@ def test_a_template_filled_in_for_another_company_is_not_a_copy_but_an_edited_co
     # without the names test the template passes as a copy: the rule is what tells them apart
     finder, arts = _finder([first, other], CopySettings(template_names=10_000))
     sig = signatures([arts[-1].full_text])[0]
-    assert finder.find(2, arts[-1], sig, np.zeros((0, len(sig)), sig.dtype), 2, [])[0] == 1
+    assert finder.find(2, arts[-1], sig, np.zeros((0, len(sig)), sig.dtype), 2)[0] == 1

@@ -61,13 +61,13 @@ class CopySettings:
 
 @dataclass
 class CopyGroups:
-    """The copy groups as one batch sees them: the stored roots and their groups' languages,
-    the batch's own articles and the groups merged in this batch (old root -> the root it
+    """The copy groups as one batch sees them: the stored roots and their members, the
+    batch's own articles and the groups merged in this batch (old root -> the root it
     joined). Nothing is written here: the batch hands ``merged`` to the store, and to memory
     after the store commits."""
 
     stored: dict[int, int]
-    stored_langs: dict[int, set[str]]
+    stored_members: dict[int, set[int]]
     lang_of: Callable[[int], str]
     batch: dict[int, int] = field(default_factory=dict)
     merged: dict[int, int] = field(default_factory=dict)
@@ -80,11 +80,10 @@ class CopyGroups:
 
     def languages(self, root: int) -> set[str]:
         """The languages of a group's members, its root's included."""
-        olds = [old for old in self.merged if self.root(old) == root]
-        out = {self.lang_of(key) for key in (root, *olds)}
-        out.update(*(self.stored_langs.get(key, set()) for key in (root, *olds)))
-        out.update(self.lang_of(key) for key in self.batch if self.root(key) == root)
-        return out
+        roots = [root, *(old for old in self.merged if self.root(old) == root)]
+        members = [m for r in roots for m in (r, *self.stored_members.get(r, ()))]
+        members += [key for key in self.batch if self.root(key) == root]
+        return {self.lang_of(key) for key in members}
 
     def join(self, rowid: int, roots: set[int], order: Callable[[int], tuple[float, int]]) -> int:
         """Put ``rowid`` in the group of the earliest of ``roots``; the other groups merge into it."""
@@ -123,25 +122,26 @@ def translation_candidates(article: Article, hits: list[tuple[int, float]], know
 @dataclass
 class CopyFinder:
     """Finds each new article's copy group in a batch. ``texts`` holds the batch's texts (and
-    caches stored ones, read in one query per article with ``read_stored``); ``sentences_of``
-    holds the sentence vectors of the batch's articles that have translation candidates, and
-    of those candidates."""
+    caches stored ones, read in one query per article with ``read_stored``); ``cross`` holds
+    each batch article's translation candidates, and ``sentences_of`` the sentence vectors of
+    those articles and their candidates."""
 
     groups: CopyGroups
     dups: DuplicateIndex
     known: Callable[[int], Fingerprint]
     texts: dict[int, str]
     read_stored: Callable[[list[int]], dict[int, str]]
+    cross: dict[int, list[int]]
     sentences_of: dict[int, np.ndarray]
     settings: CopySettings
 
-    def find(self, rowid: int, article: Article, sig: np.ndarray, earlier: np.ndarray, first: int,
-             hits: list[tuple[int, float]]) -> tuple[int | None, float | None]:
+    def find(self, rowid: int, article: Article, sig: np.ndarray, earlier: np.ndarray,
+             first: int) -> tuple[int | None, float | None]:
         """The root of this article's copy group (None: it copies nothing known), and the share
         of this article found in the root's text when both are in one language. ``earlier``:
         the signatures of the batch's earlier articles, rowids from ``first`` on."""
         roots = {self.groups.root(key) for key in self._copies(rowid, article, sig, earlier, first)}
-        roots |= self._translated_groups(rowid, article, hits, roots)
+        roots |= self._translated_groups(rowid, article, roots)
         if not roots:
             return None, None
         root = self.groups.join(rowid, roots, lambda k: (self.known(k).ts, k))
@@ -184,8 +184,7 @@ class CopyFinder:
         theirs = self.known(key).names
         return min(len(names - theirs), len(theirs - names)) >= self.settings.template_names
 
-    def _translated_groups(self, rowid: int, article: Article, hits: list[tuple[int, float]],
-                           copied: set[int]) -> set[int]:
+    def _translated_groups(self, rowid: int, article: Article, copied: set[int]) -> set[int]:
         """The groups this article translates into. A translation has one source per language:
         of the aligned candidates in one language only the best counts. And a group that has
         this article's language already holds the text it would be translated from: the
@@ -195,7 +194,7 @@ class CopyFinder:
         if mine is None or not len(mine):
             return set()
         best: dict[str, tuple[float, int]] = {}
-        for key in translation_candidates(article, hits, self.known, self.settings):
+        for key in self.cross.get(rowid, []):
             theirs = self.sentences_of.get(key, np.zeros((0, 1)))
             coverage = mutual_coverage(similarity(mine, theirs)) if len(theirs) else 0.0
             lang = self.known(key).lang

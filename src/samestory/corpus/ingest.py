@@ -185,15 +185,15 @@ def _link_and_assign(fresh: list[Prepared], state: IndexState, store: Store, enc
     likely: list[tuple[int, int, float]] = []
     for i, (p, a, hits) in enumerate(zip(fresh, articles, near)):
         rowid = base + i
-        dup_of, copied = finder.find(rowid, a, sigs[i], sigs[:i], base, hits)
+        dup_of, copied = finder.find(rowid, a, sigs[i], sigs[:i], base)
         mine = probs[at:at + len(hits)]
         at += len(hits)
         # A copy, an excerpt or a translation of an article tells its source's story; two
         # identical headlines may head two days' stories ("Wall Street closes lower").
         if dup_of is not None and weight(a.full_text) >= settings.copies.story_chars:
             mine = np.where([finder.groups.root(key) == dup_of for key, _ in hits], 1.0, mine)
-            hits = hits if any(key == dup_of for key, _ in hits) else [*hits, (dup_of, 1.0)]
-            mine = np.append(mine, 1.0) if len(mine) < len(hits) else mine
+            if all(key != dup_of for key, _ in hits):
+                hits, mine = [*hits, (dup_of, 1.0)], np.append(mine, 1.0)
         story_of = {key: batch_story[key] if key >= base else state.story(key) for key, _ in hits}
         likely += [(rowid, key, round(float(pr), 4)) for (key, _), pr in zip(hits, mine) if pr >= keep]
         links = [(cast(int, story_of[key]), float(pr)) for (key, _), pr in zip(hits, mine)
@@ -230,8 +230,8 @@ def _copy_finder(articles: list[Article], near: list[list[tuple[int, float]]], b
 
     texts.update(read_stored(sorted(key for key in involved if key < base)))
     vectors = sentence_vectors({key: texts.get(key, "") for key in sorted(involved)}, encoder, settings)
-    groups = CopyGroups(state.dup_root, state.dup_langs, lambda key: known(key).lang)
-    return CopyFinder(groups, state.dups, known, texts, read_stored, vectors, settings)
+    groups = CopyGroups(state.dup_root, state.dup_members, lambda key: known(key).lang)
+    return CopyFinder(groups, state.dups, known, texts, read_stored, cross, vectors, settings)
 
 
 def _copy_of(row: ArticleRow, groups: CopyGroups) -> tuple[int | None, float | None]:

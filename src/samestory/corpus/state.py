@@ -44,7 +44,6 @@ class IndexState:
     story_of: dict[int, int] = field(default_factory=dict)
     dup_root: dict[int, int] = field(default_factory=dict)
     dup_members: dict[int, set[int]] = field(default_factory=dict)   # copy group root -> its members
-    dup_langs: dict[int, set[str]] = field(default_factory=dict)     # copy group root -> its members' languages
     alias: dict[int, int] = field(default_factory=dict)
     links: dict[int, list[tuple[int, float]]] = field(default_factory=dict)   # both directions
     next_rowid: int = 1
@@ -74,7 +73,7 @@ class IndexState:
             if r.story is not None:
                 state.story_of[r.rowid] = r.story
             if r.dup_of is not None:
-                state._join_copy(r.rowid, r.dup_of, r.lang)
+                state._join_copy(r.rowid, r.dup_of)
             state.dups.add(r.rowid, r.minhash)
             state.next_rowid = max(state.next_rowid, r.rowid + 1)
         state.add_links(store.links())
@@ -92,10 +91,14 @@ class IndexState:
                 if len(mine) > 2 * keep:
                     mine[:] = strongest(mine, keep)
 
-    def _join_copy(self, rowid: int, root: int, lang: str) -> None:
+    def _join_copy(self, rowid: int, root: int) -> None:
         self.dup_root[rowid] = root
         self.dup_members.setdefault(root, set()).add(rowid)
-        self.dup_langs.setdefault(root, set()).add(lang)
+
+    @property
+    def dup_langs(self) -> dict[int, set[str]]:
+        """Copy group root -> its members' languages."""
+        return {root: {self.fingerprints[m].lang for m in members} for root, members in self.dup_members.items()}
 
     def live_story(self, sid: int | None) -> int | None:
         """The story a (maybe merged) story id now lives on as."""
@@ -117,14 +120,13 @@ class IndexState:
             self.fingerprints[row.rowid] = fp
             self.story_of[row.rowid] = row.story
             if row.dup_of is not None:
-                self._join_copy(row.rowid, row.dup_of, row.article.lang)
+                self._join_copy(row.rowid, row.dup_of)
             self.dups.add(row.rowid, row.minhash)
             self.next_rowid = max(self.next_rowid, row.rowid + 1)
         for old, new in (copy_merges or {}).items():      # an article joined two copy groups
             for member in self.dup_members.pop(old, set()):
-                self._join_copy(member, new, self.fingerprints[member].lang)
-            self._join_copy(old, new, self.fingerprints[old].lang)
-            self.dup_langs.pop(old, None)
+                self._join_copy(member, new)
+            self._join_copy(old, new)
         if rows:
             self.ann.add(np.array([r.rowid for r in rows]), np.stack([r.vec for r in rows]))
         self.alias.update(merged)
