@@ -63,14 +63,16 @@ def prepare(item: InputRecord, settings: CleanSettings) -> Prepared:
 @dataclass
 class Linked:
     """A batch, linked and assigned: its rows, fingerprints, likely links (newer, older,
-    P(same story)), the stored articles that moved story (rowid -> story) and the copy
-    groups merged into others (old root -> new root)."""
+    P(same story)), the stored articles that moved story (rowid -> story), the copy
+    groups merged into others (old root -> new root) and the stored articles that moved
+    to another copy group (rowid -> its new root, None for a root)."""
 
     rows: list[ArticleRow]
     prints: list[Fingerprint]
     links: list[tuple[int, int, float]]
     moves: dict[int, int]
     copy_merges: dict[int, int] = field(default_factory=dict)
+    copy_moves: dict[int, int | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -131,14 +133,14 @@ def add_batch(prepared: list[Prepared], state: IndexState, store: Store, encoder
                   for s in live for st in [clusterer.stories[s]]]
     try:
         store.write_batch(rows, story_rows, merged, [(o.source, o.line, o.article, o.error) for o in outcomes],
-                          linked.links, linked.moves, linked.copy_merges)
+                          linked.links, linked.moves, linked.copy_merges, linked.copy_moves)
     except BaseException:
         clusterer.rollback()
         raise
     created = clusterer.next_id - stories_before
     clusterer.commit()
     try:
-        state.apply(rows, linked.prints, merged, linked.links, linked.moves, linked.copy_merges)
+        state.apply(rows, linked.prints, merged, linked.links, linked.moves, linked.copy_merges, linked.copy_moves)
         if rows:
             state.ann.save(ann_path(store))
     except BaseException:
@@ -212,7 +214,7 @@ def _link_and_assign(fresh: list[Prepared], state: IndexState, store: Store, enc
         moves = _settle(likely, base, vecs, batch_story, known, state, store)
     rows = [replace(r, story=batch_story[r.rowid], dup_of=dup_of, copied=copied)
             for r in rows for dup_of, copied in [_copy_of(r, finder.groups)]]
-    return Linked(rows, prints, likely, moves, finder.groups.final())
+    return Linked(rows, prints, likely, moves, finder.groups.final(), finder.groups.moves(lambda key: key < base))
 
 
 def _copy_finder(articles: list[Article], near: list[list[tuple[int, float]]], base: int,
@@ -231,7 +233,7 @@ def _copy_finder(articles: list[Article], near: list[list[tuple[int, float]]], b
     texts.update(read_stored(sorted(key for key in involved if key < base)))
     vectors = sentence_vectors({key: texts.get(key, "") for key in sorted(involved)}, encoder, settings)
     groups = CopyGroups(state.dup_root, state.dup_members, lambda key: known(key).lang)
-    return CopyFinder(groups, state.dups, known, texts, read_stored, cross, vectors, settings)
+    return CopyFinder(groups, state.dups, known, texts, read_stored, cross, vectors, encoder, settings)
 
 
 def _copy_of(row: ArticleRow, groups: CopyGroups) -> tuple[int | None, float | None]:

@@ -112,10 +112,18 @@ class IndexState:
 
     def apply(self, rows: list[ArticleRow], fingerprints: list[Fingerprint], merged: dict[int, int],
               links: Iterable[tuple[int, int, float]] = (), moves: dict[int, int] | None = None,
-              copy_merges: dict[int, int] | None = None) -> None:
+              copy_merges: dict[int, int] | None = None, copy_moves: dict[int, int | None] | None = None) -> None:
         """Take in a batch the store has committed."""
         self.story_of.update(moves or {})
         self.add_links(links)
+        for member, root in (copy_moves or {}).items():     # it translates a later article better
+            old = self.dup_root.pop(member, None)
+            if old is not None:
+                self.dup_members[old].discard(member)
+                if not self.dup_members[old]:
+                    del self.dup_members[old]
+            if root is not None:
+                self._join_copy(member, root)
         for row, fp in zip(rows, fingerprints):
             self.fingerprints[row.rowid] = fp
             self.story_of[row.rowid] = row.story

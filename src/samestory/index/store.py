@@ -213,10 +213,12 @@ class Store:
     def write_batch(self, rows: Sequence[ArticleRow], stories: Sequence[StoryRow], merged: dict[int, int],
                     inputs: Sequence[tuple[str, int, str | None, str | None]],
                     links: Sequence[tuple[int, int, float]] = (), moves: dict[int, int] | None = None,
-                    copy_merges: dict[int, int] | None = None) -> None:
+                    copy_merges: dict[int, int] | None = None, copy_moves: dict[int, int | None] | None = None
+                    ) -> None:
         """A batch's articles, the stories it changed, merges, stored articles that moved
         story, the batch's likely links, copy groups merged into others (old root -> new
-        root) and input outcomes, in one transaction."""
+        root), stored articles that moved to another copy group (rowid -> new root, None for
+        a root) and input outcomes, in one transaction."""
         with self.batch() as db:
             db.executemany(
                 "INSERT INTO articles (rowid, id, title, text, lang, date, ts, url, source, story, dup_of, copied, "
@@ -229,6 +231,8 @@ class Store:
                   r.article.id) for r in rows])
             db.executemany("UPDATE articles SET story=? WHERE rowid=?", [(s, r) for r, s in (moves or {}).items()])
             db.executemany("INSERT OR REPLACE INTO links VALUES (?,?,?)", links)
+            db.executemany("UPDATE articles SET dup_of=?, copied=NULL WHERE rowid=?",
+                           [(root, member) for member, root in (copy_moves or {}).items()])
             # a merged group's members now copy the new root, whose share of them was never measured
             db.executemany("UPDATE articles SET dup_of=?, copied=NULL WHERE dup_of=? OR rowid=?",
                            [(new, old, old) for old, new in (copy_merges or {}).items()])
