@@ -245,16 +245,17 @@ def test_cli_cluster_eval_and_timeline(tmp_path, uci_small):
 
 def test_user_ids_round_trip_through_every_output(tmp_path):
     """The record's own id (``--id-col``) is kept and shown beside samestory's id everywhere,
-    and ``similar`` takes either."""
+    and ``similar`` takes either. A record with the very text of a stored one (cms-4: an
+    outlet that ran the wire unchanged) is stored once; its id is listed with the text's."""
     from samestory.ingest import clean_record
 
     wire_text = clean_record({"html": (EXAMPLES / "wire_storm.html").read_text()}).text
     feed = tmp_path / "feed.csv"
-    pd.DataFrame({"ref": ["cms-1", "cms-2", "cms-bad", "cms-3"],
+    pd.DataFrame({"ref": ["cms-1", "cms-2", "cms-bad", "cms-3", "cms-4"],
                   "body": [wire_text, wire_text + "\n\nRead more: our storm live blog.", "",
-                           (EXAMPLES / "unrelated_budget.txt").read_text()],
+                           (EXAMPLES / "unrelated_budget.txt").read_text(), wire_text],
                   "when": ["2026-02-10T07:45:00Z", "2026-02-10T09:00:00Z", "2026-02-10T09:30:00Z",
-                           "2026-02-12T18:00:00Z"]}).to_csv(feed, index=False)
+                           "2026-02-12T18:00:00Z", "2026-02-10T07:45:00Z"]}).to_csv(feed, index=False)
     db, report = tmp_path / "x.db", tmp_path / "report.jsonl"
 
     def cli(*args: str) -> str:
@@ -266,18 +267,22 @@ def test_user_ids_round_trip_through_every_output(tmp_path):
     cli("index", "add", str(feed), "--db", str(db), "--id-col", "ref", "--text-col", "body", "--time-col", "when",
         "--report", str(report))
     lines = [json.loads(line) for line in report.read_text().splitlines()]
-    assert [line.get("user_id") for line in lines] == ["cms-1", "cms-2", "cms-bad", "cms-3"]
+    assert [line.get("user_id") for line in lines] == ["cms-1", "cms-2", "cms-bad", "cms-3", "cms-4"]
     assert lines[2]["status"] == "error"
     ids = {line["user_id"]: line["article"] for line in lines if line["status"] == "added"}
+    assert lines[4]["status"] == "exists" and lines[4]["article"] == ids["cms-1"]
 
     groups = json.loads(cli("duplicates", "--db", str(db), "--json"))["groups"]
-    assert [(g["source"]["user_id"], [c["user_id"] for c in g["copies"]]) for g in groups] == [("cms-1", ["cms-2"])]
-    assert "[cms-2]" in cli("duplicates", "--db", str(db))
+    assert [(g["source"]["user_id"], g["source"]["also_user_ids"], [c["user_id"] for c in g["copies"]])
+            for g in groups] == [("cms-1", ["cms-4"], ["cms-2"])]
+    assert "[cms-1, cms-4]" in cli("duplicates", "--db", str(db))
 
     members = [m for line in cli("stories", "--db", str(db), "--format", "jsonl").splitlines()
                for m in json.loads(line)["members"]]
     assert {(m["user_id"], m["id"]) for m in members} == set(ids.items())
+    assert {m["user_id"]: m["also_user_ids"] for m in members} == {"cms-1": ["cms-4"], "cms-2": [], "cms-3": []}
 
     by_user = json.loads(cli("similar", "cms-1", "--db", str(db), "--no-rescore", "--json"))["results"]
     by_hash = json.loads(cli("similar", ids["cms-1"], "--db", str(db), "--no-rescore", "--json"))["results"]
-    assert by_user == by_hash and {r["user_id"] for r in by_user} == {"cms-2", "cms-3"}
+    by_later = json.loads(cli("similar", "cms-4", "--db", str(db), "--no-rescore", "--json"))["results"]
+    assert by_user == by_hash == by_later and {r["user_id"] for r in by_user} == {"cms-2", "cms-3"}

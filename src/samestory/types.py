@@ -146,6 +146,7 @@ class StoryMember:
     duplicate_of: str | None = None
     copied_share: float | None = None
     user_id: str | None = None     # the record's own id, beside samestory's
+    also_user_ids: list[str] = field(default_factory=list)   # later records of the very same text
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,7 @@ class SimilarArticle:
     overall: float | None = None      # the pair scorer's Overall, when re-scored
     same_story: bool | None = None
     user_id: str | None = None        # the record's own id, beside samestory's
+    also_user_ids: list[str] = field(default_factory=list)   # later records of the very same text
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -235,7 +235,8 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
         dump_json({"groups": groups})
         return 0
     def name(a: dict[str, Any]) -> str:
-        return f"{a['id']} [{a['user_id']}]" if a.get("user_id") else a["id"]
+        ids = [i for i in (a.get("user_id"), *a.get("also_user_ids", [])) if i]
+        return f"{a['id']} [{', '.join(ids)}]" if ids else a["id"]
 
     for g in groups:
         print(f"source {name(g['source'])} ({g['source']['lang']}, {g['source']['date']}): {g['source']['title']}")

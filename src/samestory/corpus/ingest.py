@@ -132,7 +132,7 @@ def add_batch(prepared: list[Prepared], state: IndexState, store: Store, encoder
     story_rows = [StoryRow(s, st.vsum, st.n, st.first, st.last, dict(st.langs))
                   for s in live for st in [clusterer.stories[s]]]
     try:
-        store.write_batch(rows, story_rows, merged, [(o.source, o.line, o.article, o.error) for o in outcomes],
+        store.write_batch(rows, story_rows, merged, [(o.source, o.line, o.article, o.error, o.user_id) for o in outcomes],
                           linked.links, linked.moves, linked.copy_merges, linked.copy_moves)
     except BaseException:
         clusterer.rollback()

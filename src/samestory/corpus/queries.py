@@ -45,13 +45,14 @@ def similar(store: Store, ann: VectorIndex, article: Article, vec: np.ndarray, e
         signals = comparer.analyse([article, *[found[key].to_article() for key, _ in hits]])
         for (key, _), score in zip(hits, comparer.score_signals([(signals[0], s) for s in signals[1:]])):
             scores[key] = score
+    also = store.other_user_ids(list(found.values()))
     results = []
     for key, s in hits:
         a, sc = found[key], scores.get(key)
         results.append(SimilarArticle(id=a.id, title=a.title, story=store.resolve_story(a.story) if a.story else None,
                                       similarity=round(float(s), 4), date=a.date, lang=a.lang,
                                       overall=sc.overall if sc else None, same_story=sc.same_story if sc else None,
-                                      user_id=a.user_id))
+                                      user_id=a.user_id, also_user_ids=also.get(a.id, [])))
     if scores:
         results.sort(key=lambda r: r.overall if r.overall is not None else 9.0)
     return results
@@ -75,8 +76,10 @@ def stories(store: Store, since: float | None = None, members: bool = False, lim
             src = store.article(int(a.dup_of))
             return src.id if src else None
 
+        also = store.other_user_ids([a for a, _ in found]) if members else {}
         mem = [StoryMember(id=a.id, title=a.title, date=a.date, lang=a.lang, url=a.url,
-                           duplicate_of=source_id(a), copied_share=a.copied, user_id=a.user_id)
+                           duplicate_of=source_id(a), copied_share=a.copied, user_id=a.user_id,
+                           also_user_ids=also.get(a.id, []))
                for a, _ in found] if members else []
         out.append(Story(id=row.id, label=label_of(central), first_seen=_iso(row.first), last_seen=_iso(row.last),
                          size=len(found), languages=sorted(row.langs), members=mem))
@@ -105,24 +108,30 @@ def copy_kind(copy: StoredArticle, source: StoredArticle) -> tuple[str, float | 
 
 def duplicates(store: Store) -> list[dict[str, Any]]:
     """Groups of copies: the earliest article as the likely source, the others with their kind
-    and the share of their text found in the source."""
+    and the share of their text found in the source. A text that came in under several
+    records' ids is stored once: its entry lists the later records' ids (``also_user_ids``),
+    and such a text with no other copy is a group of its own."""
     groups: dict[int, list[int]] = {}
     for rowid, root, _ in store.copies():
         groups.setdefault(root, []).append(rowid)
+    for rowid in store.texts_of_several_records():
+        groups.setdefault(rowid, [])
     out = []
     for root, copies in groups.items():
         src = store.article(int(root))
         if src is None:
             continue
         members = {m.rowid: m for m in store.articles(copies)}
+        also = store.other_user_ids([src, *members.values()])
         listed = []
         for r in copies:
             if r in members:
                 kind, share = copy_kind(members[r], src)
-                listed.append({"id": members[r].id, "user_id": members[r].user_id, "title": members[r].title,
-                               "date": members[r].date, "lang": members[r].lang, "kind": kind,
-                               "copied_share": share})
-        out.append({"source": {"id": src.id, "user_id": src.user_id, "title": src.title, "date": src.date,
-                               "lang": src.lang},
-                    "copies": listed})
+                listed.append({**_entry(members[r], also), "kind": kind, "copied_share": share})
+        out.append({"source": _entry(src, also), "copies": listed})
     return out
+
+
+def _entry(a: StoredArticle, also: dict[str, list[str]]) -> dict[str, Any]:
+    return {"id": a.id, "user_id": a.user_id, "also_user_ids": also.get(a.id, []), "title": a.title,
+            "date": a.date, "lang": a.lang}
