@@ -75,7 +75,9 @@ def baseline_cv(ex: LinkExamples, cuts: dict[float, dict[int, int]], folds: list
     counts, found = [], []
     for held in folds:
         rest = set(ex.lines) - held
-        threshold = max(cuts, key=lambda t: pooled([held_out_counts(cuts[t], labels, rest)], 0)[metric])
+        rest_labels = {line: labels[line] for line in rest}      # tuned on pairs within the other folds only
+        threshold = max(cuts, key=lambda t: pooled([held_out_counts({k: c for k, c in cuts[t].items() if k in rest},
+                                                                    rest_labels, rest)], 0)[metric])
         counts.append(held_out_counts(cuts[threshold], labels, held))
         found.append(len(set(cuts[threshold].values())))
     return pooled(counts, float(np.mean(found)))

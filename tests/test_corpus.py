@@ -251,11 +251,12 @@ def test_user_ids_round_trip_through_every_output(tmp_path):
 
     wire_text = clean_record({"html": (EXAMPLES / "wire_storm.html").read_text()}).text
     feed = tmp_path / "feed.csv"
-    pd.DataFrame({"ref": ["cms-1", "cms-2", "cms-bad", "cms-3", "cms-4"],
-                  "body": [wire_text, wire_text + "\n\nRead more: our storm live blog.", "",
-                           (EXAMPLES / "unrelated_budget.txt").read_text(), wire_text],
+    blog = wire_text + "\n\nRead more: our storm live blog."
+    pd.DataFrame({"ref": ["cms-1", "cms-2", "cms-bad", "cms-3", "cms-4", "cms-5"],
+                  "body": [wire_text, blog, "", (EXAMPLES / "unrelated_budget.txt").read_text(), wire_text, blog],
                   "when": ["2026-02-10T07:45:00Z", "2026-02-10T09:00:00Z", "2026-02-10T09:30:00Z",
-                           "2026-02-12T18:00:00Z", "2026-02-10T07:45:00Z"]}).to_csv(feed, index=False)
+                           "2026-02-12T18:00:00Z", "2026-02-10T07:45:00Z", "2026-02-10T09:00:00Z"]}
+                 ).to_csv(feed, index=False)
     db, report = tmp_path / "x.db", tmp_path / "report.jsonl"
 
     def cli(*args: str) -> str:
@@ -267,20 +268,21 @@ def test_user_ids_round_trip_through_every_output(tmp_path):
     cli("index", "add", str(feed), "--db", str(db), "--id-col", "ref", "--text-col", "body", "--time-col", "when",
         "--report", str(report))
     lines = [json.loads(line) for line in report.read_text().splitlines()]
-    assert [line.get("user_id") for line in lines] == ["cms-1", "cms-2", "cms-bad", "cms-3", "cms-4"]
+    assert [line.get("user_id") for line in lines] == ["cms-1", "cms-2", "cms-bad", "cms-3", "cms-4", "cms-5"]
     assert lines[2]["status"] == "error"
     ids = {line["user_id"]: line["article"] for line in lines if line["status"] == "added"}
     assert lines[4]["status"] == "exists" and lines[4]["article"] == ids["cms-1"]
 
     groups = json.loads(cli("duplicates", "--db", str(db), "--json"))["groups"]
-    assert [(g["source"]["user_id"], g["source"]["also_user_ids"], [c["user_id"] for c in g["copies"]])
-            for g in groups] == [("cms-1", ["cms-4"], ["cms-2"])]
+    assert [(g["source"]["user_id"], g["source"]["also_user_ids"],
+             [(c["user_id"], c["also_user_ids"]) for c in g["copies"]]) for g in groups] == \
+        [("cms-1", ["cms-4"], [("cms-2", ["cms-5"])])]
     assert "[cms-1, cms-4]" in cli("duplicates", "--db", str(db))
 
     members = [m for line in cli("stories", "--db", str(db), "--format", "jsonl").splitlines()
                for m in json.loads(line)["members"]]
     assert {(m["user_id"], m["id"]) for m in members} == set(ids.items())
-    assert {m["user_id"]: m["also_user_ids"] for m in members} == {"cms-1": ["cms-4"], "cms-2": [], "cms-3": []}
+    assert {m["user_id"]: m["also_user_ids"] for m in members} == {"cms-1": ["cms-4"], "cms-2": ["cms-5"], "cms-3": []}
 
     by_user = json.loads(cli("similar", "cms-1", "--db", str(db), "--no-rescore", "--json"))["results"]
     by_hash = json.loads(cli("similar", ids["cms-1"], "--db", str(db), "--no-rescore", "--json"))["results"]

@@ -231,13 +231,13 @@ class CopyFinder:
         return roots
 
     def _closer_to_me(self, key: int, root: int, coverage: float, lang: str) -> bool:
-        """``key`` (not its group's root, and its group's only member in its language)
-        aligns with this article by ``rehome_margin`` more than with every text in ``lang``
-        that its group holds: it translates this article, and joined that group only
-        because it came first."""
+        """``key`` (no group's root, and its group's only member in its language) aligns with
+        this article by ``rehome_margin`` more than with every text in ``lang`` that its group
+        holds: it translates this article, and joined that group only because it came first."""
         members = self.groups.members(root)
         mine = self.groups.lang_of(key)
-        if key == root or any(self.groups.lang_of(m) == mine for m in members - {key}):
+        if key == root or key in self.groups.merged or self.groups.stored_members.get(key) \
+                or any(self.groups.lang_of(m) == mine for m in members - {key}):
             return False
         rivals = [m for m in members if self.groups.lang_of(m) == lang]
         missing = self._text([m for m in rivals if m not in self.sentences_of])

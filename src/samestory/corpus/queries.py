@@ -114,8 +114,10 @@ def duplicates(store: Store) -> list[dict[str, Any]]:
     groups: dict[int, list[int]] = {}
     for rowid, root, _ in store.copies():
         groups.setdefault(root, []).append(rowid)
+    grouped = {*groups, *(m for members in groups.values() for m in members)}
     for rowid in store.texts_of_several_records():
-        groups.setdefault(rowid, [])
+        if rowid not in grouped:
+            groups[rowid] = []
     out = []
     for root, copies in groups.items():
         src = store.article(int(root))

@@ -50,16 +50,17 @@ CREATE TABLE IF NOT EXISTS links (           -- likely same-story pairs (newer a
 CREATE INDEX IF NOT EXISTS links_b ON links(b);
 CREATE TABLE IF NOT EXISTS inputs (
     source TEXT NOT NULL, line INTEGER NOT NULL, article TEXT, error TEXT,
-    user_id TEXT,                               -- the record's own id: records of one text keep theirs
     PRIMARY KEY (source, line)
 );
+CREATE TABLE IF NOT EXISTS record_ids (      -- every record's own id that carried a stored text, as they came
+    article TEXT NOT NULL, user_id TEXT NOT NULL, PRIMARY KEY (article, user_id)
+);
+CREATE INDEX IF NOT EXISTS record_ids_user ON record_ids (user_id);
 """
 # Columns added after the first release: an older file gains them on open (NULL
 # for old rows; the corpus derives those from the stored text).
 _ADDED_COLUMNS = {"names": "BLOB", "keywords": "BLOB", "numbers": "BLOB", "tokens": "INTEGER", "density": "REAL",
                   "dated": "INTEGER", "ext_id": "TEXT"}
-_INPUT_INDEXES = """CREATE INDEX IF NOT EXISTS inputs_user_id ON inputs (user_id) WHERE user_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS inputs_article ON inputs (article) WHERE user_id IS NOT NULL;"""
 _ARTICLE_COLS = "rowid, id, title, text, lang, date, ts, url, story, dup_of, copied"
 
 
@@ -171,14 +172,11 @@ class Store:
                     if col not in have:
                         self.db.execute(f"ALTER TABLE articles ADD COLUMN {col} {kind}")
                 self.db.execute("CREATE INDEX IF NOT EXISTS articles_ext_id ON articles (ext_id)")
-                if "user_id" not in {r[1] for r in self.db.execute("PRAGMA table_info(inputs)")}:
-                    self.db.execute("ALTER TABLE inputs ADD COLUMN user_id TEXT")
-                self.db.executescript(_INPUT_INDEXES)
             have = {r[1] for r in self.db.execute("PRAGMA table_info(articles)")}
             # an older file opened read-only has no user ids to show
             self._cols = f"{_ARTICLE_COLS}, {'ext_id' if 'ext_id' in have else 'NULL'}"
-            self._input_ids = "user_id" in {r[1] for r in self.db.execute("PRAGMA table_info(inputs)")}
             tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            self._record_ids = "record_ids" in tables      # not in a file from before 0.10 opened read-only
         except sqlite3.DatabaseError:
             self.db.close()
             raise InputError(f"not a samestory index (or damaged): {self.path}") from None
@@ -253,9 +251,11 @@ class Store:
                 [(s.id, s.vsum.astype(np.float64).tobytes(), s.n, s.first, s.last, _pack_langs(s.langs))
                  for s in stories])
             # a refused record's id may hold a lone surrogate, which SQLite cannot store: escaped
-            db.executemany("INSERT OR REPLACE INTO inputs (source, line, article, error, user_id) VALUES (?,?,?,?,?)",
-                           [(*i[:4], None if i[4] is None else i[4].encode("utf-8", "backslashreplace").decode())
-                            for i in inputs])
+            db.executemany("INSERT OR REPLACE INTO inputs (source, line, article, error) VALUES (?,?,?,?)",
+                           [i[:4] for i in inputs])
+            db.executemany("INSERT OR IGNORE INTO record_ids VALUES (?,?)",      # (a lone surrogate, escaped)
+                           [(article, user_id.encode("utf-8", "backslashreplace").decode())
+                            for _, _, article, _, user_id in inputs if article and user_id])
             db.executemany("INSERT INTO line_counts VALUES (?, 1) ON CONFLICT(key) DO UPDATE SET n = n + 1",
                            [(k,) for r in rows for k in r.line_keys])
 
@@ -327,25 +327,25 @@ class Store:
         if row is None and isinstance(key, str) and not self._cols.endswith("NULL"):
             row = self.db.execute(f"SELECT {self._cols} FROM articles WHERE ext_id=? ORDER BY rowid LIMIT 1",
                                   (key,)).fetchone()
-        if row is None and isinstance(key, str) and self._input_ids:   # a later record of a stored text
-            row = self.db.execute(f"SELECT {self._cols} FROM articles WHERE id = (SELECT article FROM inputs "
+        if row is None and isinstance(key, str) and self._record_ids:   # a later record of a stored text
+            row = self.db.execute(f"SELECT {self._cols} FROM articles WHERE id = (SELECT article FROM record_ids "
                                   "WHERE user_id=? ORDER BY rowid LIMIT 1)", (key,)).fetchone()
         return StoredArticle(*row) if row else None
 
     def texts_of_several_records(self) -> list[int]:
         """The stored articles whose text came in under two or more records' ids."""
-        sql = ("SELECT a.rowid FROM articles a JOIN (SELECT article FROM inputs WHERE user_id IS NOT NULL "
-               "GROUP BY article HAVING COUNT(DISTINCT user_id) > 1) i ON i.article = a.id ORDER BY a.ts, a.rowid")
-        return [r[0] for r in self.db.execute(sql)] if self._input_ids else []
+        sql = ("SELECT rowid FROM articles a WHERE EXISTS (SELECT 1 FROM record_ids r WHERE r.article = a.id "
+               "AND r.user_id IS NOT a.ext_id) ORDER BY ts, rowid")
+        return [r[0] for r in self.db.execute(sql)] if self._record_ids else []
 
     def other_user_ids(self, articles: Sequence[StoredArticle]) -> dict[str, list[str]]:
         """Article id -> the ids of the other records that carried the very same text (it is
         stored once, under the first record's id), in the order they came."""
         out: dict[str, list[str]] = {}
         first = {a.id: a.user_id for a in articles}
-        sql = "SELECT article, user_id FROM inputs WHERE user_id IS NOT NULL AND article IN ({}) ORDER BY rowid"
-        for article, user_id in self._where_in(sql, list(first) if self._input_ids else []):
-            if user_id != first[article] and user_id not in out.get(article, []):
+        sql = "SELECT article, user_id FROM record_ids WHERE article IN ({}) ORDER BY rowid"
+        for article, user_id in self._where_in(sql, list(first) if self._record_ids else []):
+            if user_id != first[article]:
                 out.setdefault(article, []).append(user_id)
         return out
 
