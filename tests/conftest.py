@@ -1,3 +1,4 @@
+import json
 import socket
 import subprocess
 import sys
@@ -12,6 +13,20 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 SHARED = ROOT.parent / "shared" / "data"
+
+
+def add_one_at_a_time(corpus, records: list[dict], folder: Path) -> None:
+    """Each record in a batch of its own, read from a JSONL file as a user's feed would be."""
+    from samestory.ingest import iter_records
+
+    feed = folder / "feed.jsonl"
+    feed.write_text("\n".join(json.dumps(r) for r in records))
+    corpus.add(iter_records([str(feed)]), batch_size=1)
+
+
+def copy_groups(corpus) -> list[set[str]]:
+    """What ``duplicates`` reports, as sets of the records' own ids."""
+    return [{g["source"]["user_id"], *(m["user_id"] for m in g["copies"])} for g in corpus.duplicates()]
 
 
 @pytest.fixture(scope="session")

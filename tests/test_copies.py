@@ -1,13 +1,11 @@
 """Copy groups: which stored article a new one copies (real signatures, fingerprints and LSH; no model),
 and a translation that joined the wrong group moving to its own source (the real model, through a Corpus)."""
-import json
-
 import numpy as np
+from conftest import add_one_at_a_time, copy_groups
 
 from samestory.corpus import Corpus
 from samestory.corpus.copies import CopyFinder, CopyGroups, CopySettings
 from samestory.index.minhash import DuplicateIndex, signatures
-from samestory.ingest import iter_records
 from samestory.stories.link import fingerprint
 from samestory.types import Article
 
@@ -82,20 +80,12 @@ def test_a_translation_that_came_before_its_source_moves_to_it(tmp_path):
     db = tmp_path / "x.db"
     corpus = Corpus(db, progress=False)
 
-    def add(part: list[dict]) -> None:
-        feed = tmp_path / "feed.jsonl"
-        feed.write_text("\n".join(json.dumps(r) for r in part))
-        corpus.add(iter_records([str(feed)]), batch_size=1)
-
-    def groups(c: Corpus) -> list[set[str]]:
-        return [{g["source"]["user_id"], *(m["user_id"] for m in g["copies"])} for g in c.duplicates()]
-
-    add(records[:2])
-    assert groups(corpus) == [{"hurco", "great-atlantic-de"}]       # the only English text it could translate
-    add(records[2:])
-    assert groups(corpus) == [{"great-atlantic-de", "great-atlantic"}]
+    add_one_at_a_time(corpus, records[:2], tmp_path)
+    assert copy_groups(corpus) == [{"hurco", "great-atlantic-de"}]       # the only English text it could translate
+    add_one_at_a_time(corpus, records[2:], tmp_path)
+    assert copy_groups(corpus) == [{"great-atlantic-de", "great-atlantic"}]
     state = corpus.state()
     assert list(state.dup_langs.values()) == [{"en"}]      # the members' languages: the German is the root
     reopened = Corpus(db, progress=False)
-    assert groups(reopened) == groups(corpus)
+    assert copy_groups(reopened) == copy_groups(corpus)
     assert reopened.state().dup_root == state.dup_root and reopened.state().dup_members == state.dup_members

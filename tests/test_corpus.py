@@ -9,7 +9,7 @@ import time
 
 import pandas as pd
 import pytest
-from conftest import EXAMPLES
+from conftest import EXAMPLES, add_one_at_a_time, copy_groups
 
 from samestory.corpus import Corpus
 from samestory.ingest import Columns, iter_records
@@ -195,24 +195,16 @@ def test_an_article_that_joins_two_copy_groups_merges_them(tmp_path):
     db = tmp_path / "x.db"
     corpus = Corpus(db, progress=False)
 
-    def add(part: list[dict]) -> None:
-        feed = tmp_path / "feed.jsonl"
-        feed.write_text("\n".join(json.dumps(r) for r in part))
-        corpus.add(iter_records([str(feed)]), batch_size=1)
-
-    def groups(c: Corpus) -> list[set[str]]:
-        return [{g["source"]["user_id"], *(m["user_id"] for m in g["copies"])} for g in c.duplicates()]
-
-    add(records[:2])
-    assert groups(corpus) == []       # an excerpt does not cover a whole translation
-    add(records[2:])
-    assert groups(corpus) == [{"de", "excerpt", "wire"}]
+    add_one_at_a_time(corpus, records[:2], tmp_path)
+    assert copy_groups(corpus) == []       # an excerpt does not cover a whole translation
+    add_one_at_a_time(corpus, records[2:], tmp_path)
+    assert copy_groups(corpus) == [{"de", "excerpt", "wire"}]
     (group,) = corpus.duplicates()
     assert group["source"]["user_id"] == "de"                     # the earliest is the likely source
     assert {m["kind"] for m in group["copies"]} == {"translation"}
     state = corpus.state()
     reopened = Corpus(db, progress=False)
-    assert groups(reopened) == groups(corpus)
+    assert copy_groups(reopened) == copy_groups(corpus)
     assert reopened.state().dup_root == state.dup_root and reopened.state().dup_langs == state.dup_langs
     assert state.dup_langs == {next(iter(state.dup_root.values())): {"en"}}
 
