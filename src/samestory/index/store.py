@@ -176,7 +176,7 @@ class Store:
             # an older file opened read-only has no user ids to show
             self._cols = f"{_ARTICLE_COLS}, {'ext_id' if 'ext_id' in have else 'NULL'}"
             tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            self._record_ids = "record_ids" in tables      # not in a file from before 0.10 opened read-only
+            self._record_ids = "record_ids" in tables      # not in an older file opened read-only
         except sqlite3.DatabaseError:
             self.db.close()
             raise InputError(f"not a samestory index (or damaged): {self.path}") from None
@@ -250,7 +250,6 @@ class Store:
                 "INSERT OR REPLACE INTO stories (id, vsum, n, tsum, first, last, langs) VALUES (?,?,?,0,?,?,?)",
                 [(s.id, s.vsum.astype(np.float64).tobytes(), s.n, s.first, s.last, _pack_langs(s.langs))
                  for s in stories])
-            # a refused record's id may hold a lone surrogate, which SQLite cannot store: escaped
             db.executemany("INSERT OR REPLACE INTO inputs (source, line, article, error) VALUES (?,?,?,?)",
                            [i[:4] for i in inputs])
             db.executemany("INSERT OR IGNORE INTO record_ids VALUES (?,?)",      # (a lone surrogate, escaped)
