@@ -17,14 +17,14 @@ Rows:
   fold's articles are scored, every link from one of them to another fold's
   article counting as a false link (at half weight: the other fold's run counts
   it too), and the counts are pooled over folds (ARI is not defined for that,
-  so it shows nan). This is the honest figure;
-- plain baseline, CV: the baseline scored the same way, each fold cut at the
-  threshold that is best on the other folds.
+  so it shows nan). This is the honest figure.
   It is repeated for ``--seeds`` draws of the folds and averaged, with the range
   of the headline figure beside it: on the multilingual file one big news event
   that the gold splits into several stories (a dozen reports of the attack on the
   US embassy in Baghdad, six gold "stories") moves pairwise F1 by 0.05 depending
   on whether it merges, so one draw is not a measurement.
+- plain baseline, CV: the baseline scored the same way, each fold cut at the
+  threshold that is best on the pairs within the other folds.
 """
 from __future__ import annotations
 
@@ -70,12 +70,12 @@ def baseline(ex: LinkExamples, cuts: dict[float, dict[int, int]], metric: str) -
 def baseline_cv(ex: LinkExamples, cuts: dict[float, dict[int, int]], folds: list[set[int]], metric: str
                 ) -> dict[str, float]:
     """The baseline scored like samestory's CV rows: each fold cut at the threshold that is best
-    on the other folds' articles."""
+    on the pairs within the other folds."""
     labels = dict(zip(ex.lines, ex.labels))
     counts, found = [], []
     for held in folds:
         rest = set(ex.lines) - held
-        rest_labels = {line: labels[line] for line in rest}      # tuned on pairs within the other folds only
+        rest_labels = {line: labels[line] for line in rest}
         threshold = max(cuts, key=lambda t: pooled([held_out_counts({k: c for k, c in cuts[t].items() if k in rest},
                                                                     rest_labels, rest)], 0)[metric])
         counts.append(held_out_counts(cuts[threshold], labels, held))
