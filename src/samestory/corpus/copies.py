@@ -92,6 +92,7 @@ class CopyGroups:
         return {key for key in found if self.root(key) == root}
 
     def languages(self, root: int) -> set[str]:
+        """The languages of a group's members, its root's included."""
         return {self.lang_of(key) for key in self.members(root)}
 
     def move_out(self, key: int) -> None:

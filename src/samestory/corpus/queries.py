@@ -118,18 +118,18 @@ def duplicates(store: Store) -> list[dict[str, Any]]:
     for rowid in store.texts_of_several_records():
         if rowid not in grouped:
             groups[rowid] = []
+    found = {a.rowid: a for a in store.articles([r for root, copies in groups.items() for r in (root, *copies)])}
+    also = store.other_user_ids(list(found.values()))
     out = []
     for root, copies in groups.items():
-        src = store.article(int(root))
+        src = found.get(int(root))
         if src is None:
             continue
-        members = {m.rowid: m for m in store.articles(copies)}
-        also = store.other_user_ids([src, *members.values()])
         listed = []
         for r in copies:
-            if r in members:
-                kind, share = copy_kind(members[r], src)
-                listed.append({**_entry(members[r], also), "kind": kind, "copied_share": share})
+            if r in found:
+                kind, share = copy_kind(found[r], src)
+                listed.append({**_entry(found[r], also), "kind": kind, "copied_share": share})
         out.append({"source": _entry(src, also), "copies": listed})
     return out
 

@@ -332,7 +332,8 @@ class Store:
         return StoredArticle(*row) if row else None
 
     def texts_of_several_records(self) -> list[int]:
-        """The stored articles whose text came in under two or more records' ids."""
+        """The stored articles whose text also came in under a record id other than the one
+        they are stored under."""
         sql = ("SELECT rowid FROM articles a WHERE EXISTS (SELECT 1 FROM record_ids r WHERE r.article = a.id "
                "AND r.user_id IS NOT a.ext_id) ORDER BY ts, rowid")
         return [r[0] for r in self.db.execute(sql)] if self._record_ids else []
