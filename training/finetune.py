@@ -206,7 +206,7 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=3e-4)
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--batch", type=int, default=32, help="pairs per step")
-    ap.add_argument("--scorer-out", default=str(MODELS / "scorer-v3.json.gz"))
+    ap.add_argument("--scorer-out", default=str(MODELS / "scorer-v4.json.gz"))
     ap.add_argument("--scorer-only", action="store_true",
                     help="refit only the scorer, on the out-of-fold vectors a full run left in the cache")
     args = ap.parse_args()

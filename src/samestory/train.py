@@ -2,7 +2,7 @@
 
 ``samestory train ../shared/data/semeval22/dev.csv --out my-scorer.json.gz`` trains a
 scorer on the features of any encoder (``--encoder``). The shipped model
-(``models/scorer-v3.json.gz``) is trained through this module by
+(``models/scorer-v4.json.gz``) is trained through this module by
 ``training/finetune.py`` (``make train``), on the out-of-fold vectors of the
 fine-tuned encoder. The cross-validation groups are connected components of the
 article graph (see ``evaluate.article_groups``), so the figures it prints are for
