@@ -16,6 +16,15 @@ def test_people_places_and_organisations():
     assert kinds["NATO"][0] == "organisation"
 
 
+def test_regions_and_named_storms_are_not_people():
+    text = ("Storm Ingrid flooded roads in South Holland on Tuesday, and Northern Ireland braced for it. "
+            "The dike engineer Marleen Vos said they held.")
+    kinds = {m.text: m.kind for m in extract_mentions(text)}
+    assert kinds["South Holland"] == "place" and kinds["Northern Ireland"] == "place"
+    assert kinds["Storm Ingrid"] == "other"
+    assert kinds["Marleen Vos"] == "person"
+
+
 def test_entities_match_across_scripts():
     en = extract_mentions("Deputy Foreign Minister Ivan Petrov said the talks had failed.")
     ru = extract_mentions("Заместитель министра Иван Петров заявил, что переговоры провалились.")

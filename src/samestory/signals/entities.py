@@ -56,6 +56,12 @@ _ORG_CUES = re.compile(
     re.IGNORECASE,
 )
 
+# Regions named by their position ("South Holland", "Northern Ireland"; the gazetteer
+# holds countries and cities, not provinces) and storms named like people ("Storm
+# Ingrid") are two capitalised words that are not a person.
+_POSITION = frozenset("north south east west northern southern eastern western central nord süd sud ost norte".split())
+_STORM = frozenset("storm hurricane typhoon cyclone sturm orkan tempête ouragan tormenta huracán tifone uragano".split())
+
 
 def _strip(run: str) -> str:
     words = [_POSSESSIVE.sub("", w) for w in run.split()]
@@ -72,6 +78,10 @@ def _kind(name: str, country: str | None) -> str:
     if _ORG_CUES.search(name) or _ACRONYM.match(name):
         return "organisation"
     words = name.split()
+    if len(words) >= 2 and words[0].lower() in _STORM:
+        return "other"
+    if len(words) >= 2 and words[0].lower().split("-")[0] in _POSITION:
+        return "place"
     if 2 <= len(words) <= 4 and all(w[:1].isupper() for w in words):
         return "person"
     return "other"
