@@ -50,8 +50,8 @@ bench-encoder: setup
 bench-load: setup
 	$(PY) bench/load_bench.py
 
-fuzz: setup   # the long fuzzing profile: 10,000 inputs per reader/cleaner target, 1,000 per model target
-	SAMESTORY_FUZZ=long $(PY) -m pytest -q tests/test_fuzz.py
+fuzz: setup   # the long fuzzing profile: 10,000 inputs per reader/cleaner target, 1,000 per model target, 10,000 records through each write path
+	SAMESTORY_FUZZ=long $(PY) -m pytest -q tests/test_fuzz.py tests/test_poison_property.py
 
 soak: setup   # 20 kill -9 with resume during index add, then 10 minutes of mixed load on the service
 	cd bench && ../$(PY) soak.py

@@ -25,7 +25,7 @@ def test_lines_broken_mid_word_are_rejoined():
 def test_html_goes_through_trafilatura_and_reports_what_it_dropped():
     art = clean_record(read_record(str(EXAMPLES / "wire_storm.html")))
     assert art.title.startswith("Storm Ingrid shuts Port of Rotterdam")
-    assert art.date == "2026-02-10"
+    assert art.date == "2026-02-10T00:00:00+00:00"     # stored in UTC, ISO 8601
     assert "Marleen Vos" in art.text
     for junk in ("cookies", "Leave a Reply", "All rights reserved", "Dutch exports rise"):
         assert junk not in art.full_text
@@ -37,7 +37,7 @@ def test_json_record_fields_are_used():
     art = clean_record(read_record(str(EXAMPLES / "translation_storm_de.json")))
     assert art.title == "Sturm Ingrid legt Rotterdamer Hafen lahm"
     assert art.url.endswith("sturm-ingrid-rotterdam")
-    assert art.date == "2026-02-10"
+    assert art.date == "2026-02-10T00:00:00+00:00"     # stored in UTC, ISO 8601
 
 
 def test_mojibake_is_repaired():

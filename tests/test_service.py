@@ -215,9 +215,12 @@ def test_a_refused_article_says_why(service):
     auth = {"Authorization": f"Bearer {TOKEN}"}
     one = httpx.post(f"{service}/articles", json={"text": "Ferry Nordlys aground", "date": "1e20"}, headers=auth)
     assert one.status_code == 422 and "date" in one.json()["detail"]
-    surrogate = '{"text": "Ferry Nordlys aground off Troms\\u00f8", "lang": "\\ud800"}'
+    surrogate = '{"text": "Ferry Nordlys aground off Troms\\u00f8", "url": "https://example.org/\\ud800"}'
     r = httpx.post(f"{service}/articles", content=surrogate, headers={**auth, "Content-Type": "application/json"})
     assert r.status_code == 422 and "surrogate" in r.text
+    odd_lang = httpx.post(f"{service}/articles", json=[{"text": "Ferry Nordlys refloated off Tromsø", "lang": "q,x:²"}],
+                          headers=auth).json()["results"][0]
+    assert odd_lang["status"] == "added" and "not a language code" in odd_lang["notes"][0]
     batch = httpx.post(f"{service}/articles", json=[{"text": "Ferry Nordlys aground", "date": "inf"}], headers=auth)
     assert batch.status_code == 200 and batch.json()["results"][0]["status"] == "error"
     assert httpx.get(f"{service}/healthz").status_code == 200      # nothing poisoned

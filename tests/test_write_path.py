@@ -271,11 +271,14 @@ def test_bad_fields_are_per_record_errors_and_the_rest_is_added(tmp_path):
     report = corpus.add(iter_records([str(feed)]))
     status = [o.status for o in report.outcomes]
     assert [o.line for o in report.outcomes] == list(range(1, 9))
-    assert status == ["added", "error", "error", "error", "error", "error", "error", "added"]
+    # a lang that is not a language code is set aside with a note, and the language detected
+    assert status == ["added", "error", "error", "error", "added", "error", "error", "exists"]
+    assert "not a language code" in report.outcomes[4].notes[0] and report.outcomes[4].to_dict()["notes"]
+    assert corpus.store.article(report.outcomes[4].article).lang == "en"
     errors = [o.error for o in report.outcomes if o.status == "error"]
     assert all("date" in e for e in errors[:3])
-    assert "lone surrogate" in errors[3] and "'lang'" in errors[3] and "'url'" in errors[4]
-    assert "no article text" in errors[5]
+    assert "lone surrogate" in errors[3] and "'url'" in errors[3]
+    assert "no article text" in errors[4]
     assert corpus.store.count() == 2
 
 

@@ -23,6 +23,30 @@ class InputError(ValueError):
     """A record that cannot become an article; the message says why, in one line."""
 
 
+class StoreBusy(RuntimeError):
+    """Another process held the index's writer lock for longer than the wait allowed
+    (``lock_timeout``): try again later (the service answers 503 with Retry-After)."""
+
+    def __init__(self, message: str, retry_after: float = 5.0):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class StoreChanged(RuntimeError):
+    """The index file was deleted or replaced under a running process: it stops writing
+    rather than acknowledge writes that would be lost (the service answers 503)."""
+
+
+class IndexWriteError(OSError):
+    """Writing the index failed part-way (a full disk, an I/O error). The batches committed
+    before it stand, and ``outcomes`` says what became of their records; the run can be
+    started again as it was."""
+
+    def __init__(self, message: str, outcomes: Sequence[AddOutcome] = ()):
+        super().__init__(message)
+        self.outcomes = list(outcomes)
+
+
 class IndexMismatch(RuntimeError):
     """An index built with another encoder than the one at hand: not the user's input,
     but vectors from two models must never be compared."""
@@ -40,6 +64,8 @@ class CleaningReport:
     source_format: str = "text"
     #: why this is not an article (a bot check, an error page, a site's masthead) or None
     not_article: str | None = None
+    #: what validation set aside and why (a ``lang`` that is not a language code, a page's bad date)
+    notes: tuple[str, ...] = ()
 
     @property
     def chars_removed(self) -> int:
@@ -193,12 +219,15 @@ class AddOutcome:
     story: int | None = None
     error: str | None = None
     user_id: str | None = None     # the record's own id, when it has one
+    notes: tuple[str, ...] = ()    # what validation set aside (a ``lang`` that is not a code, ...)
 
     def to_dict(self) -> dict[str, Any]:
         """One line of ``index add --report``."""
         out: dict[str, Any] = {"source": self.source, "line": self.line, "status": self.status}
         if self.user_id is not None:
             out["user_id"] = self.user_id
+        if self.notes:
+            out["notes"] = list(self.notes)
         if self.status == "error":
             out["error"] = self.error
         else:

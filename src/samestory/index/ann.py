@@ -1,16 +1,26 @@
 """Approximate nearest neighbours over article vectors (usearch HNSW, cosine).
 
-The index file sits beside the store (``PATH.usearch``). It is derived data: when
-it is missing or out of step with the store (a run killed between the store's
-commit and the index save), it is rebuilt from the vectors in the store.
+The index file sits beside the store (``PATH.usearch``) with a small JSON sidecar
+(``PATH.usearch.json``: the store's id, the number of keys and the largest key). It is
+derived data and a checkpoint: opening it adds what the store committed after it
+(rowids only grow), and it is rebuilt from the store's vectors when it is missing,
+damaged, or belongs to another store (a database copied over another one keeps the old
+``.usearch`` beside it).
 """
 from __future__ import annotations
 
+import json
 import logging
+import math
 import os
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from samestory.index.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +30,9 @@ class VectorIndex:
         from usearch.index import Index
 
         self.dim = dim
+        self.max_key = 0
+        self.unsaved = 0            # keys added since the file was written
+        self.saved_at = -math.inf   # when the file was last written or read (never: the first checkpoint writes)
         self._index = Index(ndim=dim, metric="cos", dtype="f16", connectivity=16,
                             expansion_add=128, expansion_search=64)
 
@@ -27,8 +40,11 @@ class VectorIndex:
         return len(self._index)
 
     def add(self, keys: np.ndarray, vectors: np.ndarray) -> None:
+        """Add vectors under their keys (store rowids, which only grow)."""
         if len(keys):
             self._index.add(np.asarray(keys, np.uint64), np.asarray(vectors, np.float32))
+            self.max_key = max(self.max_key, int(np.max(keys)))
+            self.unsaved += len(keys)
 
     def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(keys, cosine similarities), most similar first."""
@@ -55,25 +71,62 @@ class VectorIndex:
         keys[np.arange(keys.shape[1])[None, :] >= counts[:, None]] = -1
         return keys, sims
 
-    def save(self, path: str | Path) -> None:
-        tmp = f"{path}.tmp"
-        self._index.save(tmp)
-        os.replace(tmp, path)  # atomic: a reader never sees half a file
+    def save(self, path: str | Path, store_id: str | None) -> bool:
+        """Write the index and its sidecar, each atomically (a reader never sees half a file).
+
+        Returns:
+            Whether it was written. A failure (a full disk) is logged, not raised: the file is
+            derived data, and the next open catches up from the store.
+        """
+        sidecar = Path(f"{path}.json")
+        tmp, sidecar_tmp = Path(f"{path}.tmp"), Path(f"{path}.json.tmp")
+        try:
+            self._index.save(str(tmp))
+            sidecar_tmp.write_text(json.dumps({"store_id": store_id, "keys": len(self), "max_key": self.max_key}))
+            os.replace(tmp, path)
+            os.replace(sidecar_tmp, sidecar)
+        except (OSError, RuntimeError) as exc:   # usearch raises RuntimeError when its write fails
+            for leftover in (tmp, sidecar_tmp):
+                try:
+                    leftover.unlink(missing_ok=True)
+                except OSError:
+                    pass
+            log.warning("%s: not written (%s); it is caught up from the store when next opened", path, exc)
+            return False
+        self.unsaved, self.saved_at = 0, time.monotonic()
+        return True
 
     @classmethod
-    def open(cls, path: str | Path, dim: int, keys: np.ndarray, vectors: np.ndarray) -> VectorIndex:
-        """Load ``path`` if it holds exactly ``keys``; otherwise (missing, truncated,
-        damaged or out of step with the store) rebuild from the vectors."""
+    def open(cls, path: str | Path, dim: int, store: Store) -> VectorIndex:
+        """``path`` caught up with ``store`` when it is that store's checkpoint; otherwise (missing,
+        damaged, another store's, or out of step) rebuilt from the vectors in the store."""
         index = cls(dim)
-        if Path(path).exists():
+        meta = _sidecar(Path(f"{path}.json"))
+        store_id = store.store_id()
+        if Path(path).exists() and meta is not None and store_id is not None and meta.get("store_id") == store_id:
             try:
                 index._index.load(str(path))
-                if index._index.ndim == dim and len(index) == len(keys) and (
-                        len(keys) == 0 or (index._index.contains(int(keys[0]))
-                                           and index._index.contains(int(keys[-1])))):
+                keys, max_key = int(meta["keys"]), int(meta["max_key"])
+                if index._index.ndim == dim and len(index) == keys and store.count(upto=max_key) == keys and (
+                        keys == 0 or index._index.contains(max_key)):
+                    index.max_key = max_key
+                    index.add(*store.vectors(after=max_key))     # what was committed after the checkpoint
+                    index.saved_at = time.monotonic()
                     return index
+                log.warning("%s is out of step with %s; rebuilding it from the store", path, store.path)
             except Exception as exc:  # noqa: BLE001 - usearch raises plain RuntimeError/ValueError on a bad file
                 log.warning("%s: unreadable (%s); rebuilding it from the store", path, exc)
             index = cls(dim)
-        index.add(keys, vectors)
+        elif Path(path).exists():
+            log.warning("%s does not belong to %s (copied or replaced); rebuilding it from the store", path, store.path)
+        keys_all, vectors = store.vectors()
+        index.add(keys_all, vectors)
         return index
+
+
+def _sidecar(path: Path) -> dict[str, Any] | None:
+    try:
+        meta = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return meta if isinstance(meta, dict) else None

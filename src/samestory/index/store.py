@@ -1,6 +1,6 @@
 """The embedded store: one SQLite file holds articles, vectors, MinHash
 signatures, the linker's per-article fingerprints, stories and the input ledger.
-All of samestory's SQL lives here.
+All of samestory's SQL lives here and beside it (``schema``, ``repair``).
 
 SQLite in WAL mode: one writer at a time (a lock file makes that explicit for
 the whole ``add`` run, since the ANN file is written too) and readers that only
@@ -12,188 +12,153 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
+import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+import time
+import urllib.parse
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
 
-from samestory.types import Article, InputError
+from samestory.index.rows import ArticleRow, LinkRow, StoredArticle, StoryRow, as_uint32, pack_langs, unpack_langs
+from samestory.index.schema import create_or_upgrade
+from samestory.types import InputError, StoreBusy, StoreChanged
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS articles (
-    rowid INTEGER PRIMARY KEY,
-    id TEXT UNIQUE NOT NULL,          -- content hash: the same article is stored once
-    title TEXT, text TEXT, lang TEXT, date TEXT, ts REAL, url TEXT, source TEXT,
-    story INTEGER, dup_of INTEGER, copied REAL,
-    vec BLOB NOT NULL, minhash BLOB NOT NULL, added REAL,
-    names BLOB, keywords BLOB, numbers BLOB, tokens INTEGER, density REAL, dated INTEGER
-);
-CREATE INDEX IF NOT EXISTS articles_story ON articles(story);
-CREATE INDEX IF NOT EXISTS articles_ts ON articles(ts);
-CREATE INDEX IF NOT EXISTS articles_dup ON articles(dup_of) WHERE dup_of IS NOT NULL;
-CREATE TABLE IF NOT EXISTS stories (
-    id INTEGER PRIMARY KEY,
-    vsum BLOB NOT NULL, n INTEGER NOT NULL, tsum REAL NOT NULL DEFAULT 0,   -- unused since 0.2 (kept for old files)
-    first REAL, last REAL, label TEXT, langs TEXT, merged_into INTEGER
-);
-CREATE TABLE IF NOT EXISTS line_counts (      -- how many stored articles had each line (boilerplate)
-    key INTEGER PRIMARY KEY, n INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS links (           -- likely same-story pairs (newer a, older b): what settling reads
-    a INTEGER NOT NULL, b INTEGER NOT NULL, p REAL NOT NULL, PRIMARY KEY (a, b)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS links_b ON links(b);
-CREATE TABLE IF NOT EXISTS inputs (
-    source TEXT NOT NULL, line INTEGER NOT NULL, article TEXT, error TEXT,
-    PRIMARY KEY (source, line)
-);
-CREATE TABLE IF NOT EXISTS record_ids (      -- every record's own id that carried a stored text, as they came
-    article TEXT NOT NULL, user_id TEXT NOT NULL, PRIMARY KEY (article, user_id)
-);
-CREATE INDEX IF NOT EXISTS record_ids_user ON record_ids (user_id);
-"""
-# Columns added after the first release: an older file gains them on open (NULL
-# for old rows; the corpus derives those from the stored text).
-_ADDED_COLUMNS = {"names": "BLOB", "keywords": "BLOB", "numbers": "BLOB", "tokens": "INTEGER", "density": "REAL",
-                  "dated": "INTEGER", "ext_id": "TEXT"}
+log = logging.getLogger(__name__)
+
 _ARTICLE_COLS = "rowid, id, title, text, lang, date, ts, url, story, dup_of, copied"
 
 
-@dataclass
-class StoredArticle:
-    rowid: int
-    id: str
-    title: str
-    text: str
-    lang: str
-    date: str | None
-    ts: float
-    url: str | None
-    story: int | None
-    dup_of: int | None
-    copied: float | None
-    user_id: str | None = None      # the record's own id (``--id-col``, ``id``), as first stored
-
-    def to_article(self) -> Article:
-        """The stored article as the pair scorer reads it (language as stored)."""
-        return Article(text=self.text, title=self.title, lang=self.lang, date=self.date, lang_confidence=1.0)
-
-
-@dataclass(frozen=True)
-class ArticleRow:
-    """One new article as it is written."""
-
-    rowid: int
-    id: str
-    article: Article
-    ts: float
-    source: str
-    story: int
-    dup_of: int | None
-    copied: float | None
-    vec: np.ndarray
-    minhash: np.ndarray
-    names: Sequence[int]
-    keywords: bytes
-    numbers: Sequence[int]
-    tokens: int
-    density: float
-    dated: bool
-    added: float
-    line_keys: Sequence[int] = ()      # its lines, counted for boilerplate detection
-
-
-@dataclass(frozen=True)
-class StoryRow:
-    id: int
-    vsum: np.ndarray
-    n: int
-    first: float
-    last: float
-    langs: dict[str, int]       # members per language
-
-
-def _pack_langs(langs: dict[str, int]) -> str:
-    return ",".join(f"{lang}:{n}" for lang, n in sorted(langs.items()) if n > 0)
-
-
-def _unpack_langs(text: str | None) -> dict[str, int]:
-    """``"de:1,en:3"``; files from before moves kept only the names (``"de,en"``): one each."""
-    out: dict[str, int] = {}
-    for item in (text or "").split(","):
-        if item:
-            lang, _, n = item.partition(":")
-            out[lang] = int(n) if n.isdigit() else 1
-    return out
-
-
-@dataclass(frozen=True)
-class LinkRow:
-    """What the in-memory index keeps of a stored article."""
-
-    rowid: int
-    ts: float
-    lang: str
-    story: int | None
-    dup_of: int | None
-    minhash: np.ndarray
-    names: np.ndarray | None     # None for rows written before fingerprints were stored
-    keywords: bytes | None
-    numbers: np.ndarray | None
-    tokens: int | None
-    density: float | None
-    dated: bool | None
-    text: str | None             # only where names or keywords are missing
-
-
-def _uint32(blob: bytes | None) -> np.ndarray | None:
-    return None if blob is None else np.frombuffer(blob, np.uint32)
-
-
 class Store:
-    def __init__(self, path: str | Path, readonly: bool = False):
+    """One index file, opened for writing (the default) or for reading only.
+
+    Args:
+        path: the SQLite file (created, with its folder, when writing).
+        readonly: open without ever writing: also works on read-only storage.
+        lock_timeout: how long ``writer`` waits for another process's writer lock, in seconds.
+
+    Raises:
+        FileNotFoundError: ``readonly`` and there is no such file.
+        InputError: the file is not a samestory index, or is damaged.
+    """
+
+    def __init__(self, path: str | Path, readonly: bool = False, lock_timeout: float = 30.0):
         self.path = Path(path)
+        self.readonly = readonly
+        self.lock_timeout = lock_timeout
+        self._writing = 0
         if readonly and not self.path.exists():
             raise FileNotFoundError(f"{path}: no such index (create it with 'samestory index add')")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+        if not readonly:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = self._connect()
         try:
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
             if not readonly:
-                self.db.executescript(SCHEMA)
-                have = {r[1] for r in self.db.execute("PRAGMA table_info(articles)")}
-                for col, kind in _ADDED_COLUMNS.items():
-                    if col not in have:
-                        self.db.execute(f"ALTER TABLE articles ADD COLUMN {col} {kind}")
-                self.db.execute("CREATE INDEX IF NOT EXISTS articles_ext_id ON articles (ext_id)")
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                create_or_upgrade(self.db)
+                # What derived files (PATH.usearch) are tied to: a copied or replaced file is another store.
+                self.db.execute("INSERT OR IGNORE INTO meta VALUES ('store_id', ?)", (json.dumps(uuid.uuid4().hex),))
             have = {r[1] for r in self.db.execute("PRAGMA table_info(articles)")}
             # an older file opened read-only has no user ids to show
             self._cols = f"{_ARTICLE_COLS}, {'ext_id' if 'ext_id' in have else 'NULL'}"
             tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             self._record_ids = "record_ids" in tables      # not in an older file opened read-only
-        except sqlite3.DatabaseError:
+        except sqlite3.DatabaseError as exc:
             self.db.close()
+            if not readonly and "readonly" in str(exc):
+                raise InputError(f"{self.path}: the index is on read-only storage; it can be read "
+                                 "(stories, similar, duplicates) but not written") from None
             raise InputError(f"not a samestory index (or damaged): {self.path}") from None
         if not {"articles", "stories", "meta"} <= tables:
             self.db.close()
             raise InputError(f"not a samestory index: {self.path}")
+        self._identity = self._stat()
+
+    def _connect(self) -> sqlite3.Connection:
+        """A connection; a reader asks SQLite for read-only access, and on read-only storage (where
+        not even WAL's shared-memory file can be made) reads the file as immutable."""
+        if not self.readonly:
+            return sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+        uri = f"file:{urllib.parse.quote(str(self.path.resolve()))}?mode=ro"
+        db = sqlite3.connect(uri, uri=True, timeout=60, isolation_level=None, check_same_thread=False)
+        try:
+            db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            return db
+        except sqlite3.DatabaseError as exc:
+            db.close()
+            if not isinstance(exc, sqlite3.OperationalError) or not ("unable to open" in str(exc)
+                                                                        or "readonly" in str(exc)):
+                raise InputError(f"not a samestory index (or damaged): {self.path}") from None
+            log.warning("%s is on read-only storage: read without locks (a writer elsewhere is not seen)", self.path)
+            return sqlite3.connect(f"{uri}&immutable=1", uri=True, isolation_level=None, check_same_thread=False)
+
+    def _stat(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def store_id(self) -> str | None:
+        """The identifier derived files carry (None in an older file opened read-only)."""
+        value = self.get_meta("store_id")
+        return str(value) if value else None
+
+    def check_identity(self) -> None:
+        """Raise ``StoreChanged`` if the file this store opened was deleted or replaced since."""
+        now = self._stat()
+        if now is None:
+            raise StoreChanged(f"{self.path} was deleted while samestory had it open; it stopped writing "
+                               "(restart it to create or open the index anew)")
+        if now != self._identity:
+            raise StoreChanged(f"{self.path} was replaced by another file while samestory had it open; "
+                               "it stopped writing (restart it to use the new file)")
 
     # -- writing -------------------------------------------------------------
     @contextmanager
     def writer(self) -> Iterator[Store]:
-        """Hold the single-writer lock for a whole run."""
-        with open(str(self.path) + ".lock", "w") as lock:
+        """Hold the single-writer lock (a run, or a request); nested use holds it once.
+
+        Waits up to ``lock_timeout`` seconds for another process's writer to finish.
+
+        Raises:
+            StoreBusy: the lock was still held when the wait ran out.
+            StoreChanged: the file was deleted or replaced since it was opened.
+        """
+        if self._writing:
+            self._writing += 1
             try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise RuntimeError(f"{self.path} is being written by another process") from None
-            yield self
+                yield self
+            finally:
+                self._writing -= 1
+            return
+        self.check_identity()
+        with open(str(self.path) + ".lock", "w") as lock:
+            deadline = time.monotonic() + max(0.0, self.lock_timeout)
+            pause = 0.02
+            while True:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise StoreBusy(f"{self.path} is being written by another process (waited "
+                                        f"{self.lock_timeout:g} s; --lock-timeout sets the wait); try again later",
+                                        retry_after=5.0) from None
+                    time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+                    pause = min(pause * 2, 0.5)
+            self.check_identity()     # replaced while we waited
+            self._writing = 1
+            try:
+                yield self
+            finally:
+                self._writing = 0
 
     @contextmanager
     def batch(self) -> Iterator[sqlite3.Connection]:
@@ -248,7 +213,7 @@ class Store:
                            "ON CONFLICT(id) DO UPDATE SET merged_into=excluded.merged_into, n=0", (drop, keep))
             db.executemany(
                 "INSERT OR REPLACE INTO stories (id, vsum, n, tsum, first, last, langs) VALUES (?,?,?,0,?,?,?)",
-                [(s.id, s.vsum.astype(np.float64).tobytes(), s.n, s.first, s.last, _pack_langs(s.langs))
+                [(s.id, s.vsum.astype(np.float64).tobytes(), s.n, s.first, s.last, pack_langs(s.langs))
                  for s in stories])
             db.executemany("INSERT OR REPLACE INTO inputs (source, line, article, error) VALUES (?,?,?,?)",
                            [i[:4] for i in inputs])
@@ -260,9 +225,9 @@ class Store:
 
     def line_counts(self, keys: Sequence[int]) -> dict[int, int]:
         """How many stored articles had each of these sentences (absent: none)."""
-        return dict(self._where_in("SELECT key, n FROM line_counts WHERE key IN ({})", keys))
+        return dict(self.where_in("SELECT key, n FROM line_counts WHERE key IN ({})", keys))
 
-    def _where_in(self, sql: str, values: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+    def where_in(self, sql: str, values: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
         """Rows of ``sql`` (with ``IN ({})``) for any number of values, 500 at a time (SQLite's limit)."""
         for i in range(0, len(values), 500):
             chunk = list(values[i:i + 500])
@@ -280,9 +245,14 @@ class Store:
         """Changes whenever another connection commits (SQLite's ``PRAGMA data_version``)."""
         return int(self.db.execute("PRAGMA data_version").fetchone()[0])
 
-    def vectors(self) -> tuple[np.ndarray, np.ndarray]:
-        """(rowids, vectors) of every article, for rebuilding the ANN index."""
-        rows = self.db.execute("SELECT rowid, vec FROM articles ORDER BY rowid").fetchall()
+    def vector_dim(self) -> int | None:
+        """The stored vectors' dimension (None while the store is empty)."""
+        row = self.db.execute("SELECT length(vec) FROM articles LIMIT 1").fetchone()
+        return int(row[0]) // 4 if row else None
+
+    def vectors(self, after: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """(rowids, vectors) of every article with a rowid above ``after``, for the ANN index."""
+        rows = self.db.execute("SELECT rowid, vec FROM articles WHERE rowid > ? ORDER BY rowid", (after,)).fetchall()
         if not rows:
             return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
         return np.array([r[0] for r in rows], np.int64), np.stack([np.frombuffer(r[1], np.float32) for r in rows])
@@ -291,16 +261,15 @@ class Store:
         for r in self.db.execute("SELECT rowid, ts, lang, story, dup_of, minhash, names, keywords, numbers, tokens, "
                                  "density, dated, CASE WHEN names IS NULL OR keywords IS NULL OR numbers IS NULL "
                                  "THEN title || '\n' || text END FROM articles"):
-            yield LinkRow(r[0], r[1], r[2], r[3], r[4], np.frombuffer(r[5], np.uint32), _uint32(r[6]), r[7],
-                          _uint32(r[8]), r[9], r[10], None if r[11] is None else bool(r[11]), r[12])
+            yield LinkRow(r[0], r[1], r[2], r[3], r[4], np.frombuffer(r[5], np.uint32), as_uint32(r[6]), r[7],
+                          as_uint32(r[8]), r[9], r[10], None if r[11] is None else bool(r[11]), r[12])
 
     def links(self) -> Iterator[tuple[int, int, float]]:
         yield from self.db.execute("SELECT a, b, p FROM links")
 
     def live_stories(self) -> list[StoryRow]:
-        return [StoryRow(sid, np.frombuffer(vsum, np.float64).copy(), n, first, last, _unpack_langs(langs))
-                for sid, vsum, n, first, last, langs in self.db.execute(
-                    "SELECT id, vsum, n, first, last, langs FROM stories WHERE merged_into IS NULL AND n > 0")]
+        return self._story_rows(self.db.execute(
+            "SELECT id, vsum, n, first, last, langs FROM stories WHERE merged_into IS NULL AND n > 0"))
 
     def story_aliases(self) -> dict[int, int]:
         return dict(self.db.execute("SELECT id, merged_into FROM stories WHERE merged_into IS NOT NULL"))
@@ -314,10 +283,13 @@ class Store:
         return [r[0] for r in self.db.execute("SELECT id FROM articles")]
 
     def known_ids(self, ids: Sequence[str]) -> dict[str, int]:
-        return dict(self._where_in("SELECT id, rowid FROM articles WHERE id IN ({})", ids))
+        return dict(self.where_in("SELECT id, rowid FROM articles WHERE id IN ({})", ids))
 
-    def count(self) -> int:
-        return cast(int, self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+    def count(self, upto: int | None = None) -> int:
+        """Stored articles (those with a rowid up to ``upto``, when given)."""
+        if upto is None:
+            return cast(int, self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+        return cast(int, self.db.execute("SELECT COUNT(*) FROM articles WHERE rowid <= ?", (upto,)).fetchone()[0])
 
     def article(self, key: int | str) -> StoredArticle | None:
         """By rowid, by samestory's id (content hash) or else by the record's own id."""
@@ -344,14 +316,14 @@ class Store:
         out: dict[str, list[str]] = {}
         first = {a.id: a.user_id for a in articles}
         sql = "SELECT article, user_id FROM record_ids WHERE article IN ({}) ORDER BY rowid"
-        for article, user_id in self._where_in(sql, list(first) if self._record_ids else []):
+        for article, user_id in self.where_in(sql, list(first) if self._record_ids else []):
             if user_id != first[article]:
                 out.setdefault(article, []).append(user_id)
         return out
 
     def articles(self, rowids: Sequence[int]) -> list[StoredArticle]:
         found = {r[0]: StoredArticle(*r)
-                 for r in self._where_in(f"SELECT {self._cols} FROM articles WHERE rowid IN ({{}})", rowids)}
+                 for r in self.where_in(f"SELECT {self._cols} FROM articles WHERE rowid IN ({{}})", rowids)}
         return [found[r] for r in rowids if r in found]
 
     def vector(self, rowid: int) -> np.ndarray:
@@ -373,8 +345,19 @@ class Store:
         if limit:
             q += " LIMIT ?"
             args.append(int(limit))
-        return [StoryRow(sid, np.frombuffer(vsum, np.float64), n, first, last, _unpack_langs(langs))
-                for sid, vsum, n, first, last, langs in self.db.execute(q, args).fetchall()]
+        return self._story_rows(self.db.execute(q, args).fetchall())
+
+    @staticmethod
+    def _story_rows(rows: Iterable[tuple[Any, ...]]) -> list[StoryRow]:
+        """Stories as stored; a row that does not decode is skipped with a warning, never an error."""
+        out = []
+        for sid, vsum, n, first, last, langs in rows:
+            try:
+                out.append(StoryRow(sid, np.frombuffer(vsum, np.float64).copy(), int(n), float(first), float(last),
+                                    unpack_langs(langs)))
+            except (TypeError, ValueError) as exc:
+                log.warning("story %s does not read (%s); skipped (samestory index check --repair)", sid, exc)
+        return out
 
     def story_members(self, story: int) -> list[tuple[StoredArticle, np.ndarray]]:
         """A story's articles in time order, each with its vector."""

@@ -12,12 +12,12 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import ftfy
 
 from samestory.ingest.notices import strip_notices
+from samestory.ingest.validate import has_words, language, normalise_date
 from samestory.types import Article, CleaningReport, InputError
 
 
@@ -88,14 +88,32 @@ def _is_icon_line(line: str) -> bool:
 
 def _rejoin_broken_lines(lines: list[str]) -> list[str]:
     """Join "Grushko s" + "aid." back together: a line that starts in lower case
-    right after a line that did not end a sentence continues it."""
+    right after a line that did not end a sentence continues it.
+
+    Linear in the total length: a joined line is built from a list of pieces and
+    joined once, and only the newest piece is looked at (the joined line ends
+    with it), so 100,000 short continuation lines cost no more than one long one."""
     out: list[str] = []
+    pieces: list[str] = []     # the line being built (out's last line, not yet joined)
+    last_word = 0              # length of its last word (0: no word)
+    open_end = False           # it ends in a word character run that a "" glue would extend
     for line in lines:
-        if out and out[-1] and line and line[0].islower() and not _SENTENCE_END.search(out[-1]):
-            glue = "" if len(out[-1].split()[-1]) <= 2 and len(line.split()[0]) <= 4 else " "
-            out[-1] = out[-1] + glue + line
+        words = line.split()
+        if pieces and pieces[-1] and line and line[0].islower() and not _SENTENCE_END.search(pieces[-1]):
+            glue = "" if 0 < last_word <= 2 and len(words[0]) <= 4 else " "
+            pieces.append(glue + line)
+            if len(words) == 1 and glue == "" and open_end:
+                last_word += len(words[0])
+            else:
+                last_word = len(words[-1])
         else:
-            out.append(line)
+            if pieces:
+                out.append("".join(pieces))
+            pieces = [line]
+            last_word = len(words[-1]) if words else 0
+        open_end = bool(line) and not line[-1].isspace()
+    if pieces:
+        out.append("".join(pieces))
     return out
 
 
@@ -147,28 +165,85 @@ def _split_title(text: str) -> tuple[str, str]:
     return "", text
 
 
-def _visible_lines(html: str) -> list[str]:
-    """The text a browser would show, line by line (scripts and styles dropped)."""
-    import lxml.html
+# A tag with more attributes than this is not markup a page needs; libxml2 checks each
+# new attribute against all the others (32,000 on one tag take seconds), so the rest go.
+_MAX_ATTRIBUTES = 1000
+_LONG_TAG = re.compile(rf"<[A-Za-z][^<>]{{{2 * _MAX_ATTRIBUTES},}}+>")   # room for that many: "a a a ..."
+_ATTRIBUTE = re.compile(r"""[^\s"'<>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'<>]+))?""")
+# Characters looked through to tell the visible lines that trafilatura kept from those it left
+# out: enough for any real page, and a bound on a page of 100,000 distinct lines.
+_SEARCH_BUDGET = 200_000_000
 
-    try:
-        tree = lxml.html.fromstring(html)
-    except (ValueError, lxml.etree.ParserError):
-        return []
+
+def _cap_attributes(match: re.Match[str]) -> str:
+    tag = match.group(0)[1:-1]
+    name = tag.split(None, 1)[0].rstrip("/")
+    attributes: list[str] = []
+    for attribute in _ATTRIBUTE.finditer(tag, len(name)):
+        if len(attributes) == _MAX_ATTRIBUTES:
+            return f"<{name} {' '.join(attributes)}>"
+        attributes.append(attribute.group(0))
+    return match.group(0)
+
+
+def tame_markup(html: str) -> str:
+    """``html`` with each tag cut to its first ``_MAX_ATTRIBUTES`` attributes, in time linear
+    in its length; a page without such a tag comes back unchanged."""
+    return _LONG_TAG.sub(_cap_attributes, html)
+
+
+def _visible_lines(tree: Any) -> list[str]:
+    """The text a browser would show, line by line (scripts and styles dropped).
+    ``tree`` is an lxml.html element, which this changes (the dropped parts go)."""
     for bad in tree.xpath("//script|//style|//noscript|//template|//head"):
         bad.drop_tree()
     lines = (" ".join(t.split()) for t in tree.itertext())
     return [l for l in lines if l]
 
 
+def _left_out(lines: list[str], kept: str) -> list[str]:
+    """The distinct ``lines`` that are not part of ``kept``, in order.
+
+    Mostly ``kept`` follows the page, so each line is looked for first just after the
+    previous one found, then in all of ``kept``; once ``_SEARCH_BUDGET`` characters have
+    been looked through, a line counts as kept when each of its words is in ``kept``."""
+    out: list[str] = []
+    at, spent = 0, 0
+    words: set[str] | None = None
+    for line in dict.fromkeys(lines):
+        found = kept.find(line, at, at + len(line) + 64)
+        if found < 0 and spent < _SEARCH_BUDGET:
+            found = kept.find(line)
+            spent += len(kept) if found < 0 else found + len(line)
+        elif found < 0:
+            words = set(kept.split()) if words is None else words
+            found = 0 if all(w in words for w in line.split()) else -1
+        if found < 0:
+            out.append(line)
+        else:
+            at = found + len(line)
+    return out
+
+
 def extract_html(html: str) -> tuple[str, str, str | None, list[str]]:
-    """Main text, title, date and the visible lines left out, via trafilatura."""
+    """Main text, title, date and the visible lines left out, via trafilatura.
+
+    Bounded by the page's size: absurd markup is tamed first (``tame_markup``), the page
+    is parsed once, and the search for the lines left out has a budget (``_left_out``).
+
+    Raises:
+        InputError: trafilatura finds no article text in the page.
+    """
     import trafilatura
 
-    doc = trafilatura.bare_extraction(
-        html, with_metadata=True, include_comments=False, include_tables=False,
+    try:
+        tree = trafilatura.load_html(tame_markup(html))
+    except (TypeError, ValueError):      # what bare_extraction itself would catch
+        tree = None
+    doc = None if tree is None else trafilatura.bare_extraction(
+        tree, with_metadata=True, include_comments=False, include_tables=False,
         favor_precision=True,
-    )
+    )   # (bare_extraction works on a copy of the tree)
     # (a dict only with as_dict=True, which is not asked for)
     if doc is None or isinstance(doc, dict) or not (doc.text or "").strip():
         raise InputError("HTML has no article text that trafilatura could extract")
@@ -176,45 +251,8 @@ def extract_html(html: str) -> tuple[str, str, str | None, list[str]]:
     title = (doc.title or "").strip()
     if title and text.startswith(title):
         text = text[len(title):].lstrip()
-    kept = " ".join(f"{title} {text}".split())
-    dropped = [l for l in dict.fromkeys(_visible_lines(html)) if l not in kept]
+    dropped = _left_out(_visible_lines(tree), " ".join(f"{title} {text}".split()))
     return text, title, doc.date, dropped
-
-
-def normalise_date(value: str | None) -> str | None:
-    """Epoch seconds or milliseconds (aggregator feeds) become ISO 8601 UTC;
-    other strings are kept as given."""
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        number = float(value)
-    except ValueError:
-        return value or None
-    if number > 1e11:  # milliseconds
-        number /= 1000.0
-    try:
-        return datetime.fromtimestamp(number, tz=UTC).isoformat(timespec="seconds")
-    except (OverflowError, OSError, ValueError):   # "1e20", "inf", "nan"
-        raise InputError(f"date {value[:40]!r} is not a time samestory can read") from None
-
-
-def parse_timestamp(value: str | None) -> float | None:
-    """Seconds since the epoch for an ISO-ish date string, or None."""
-    if not value:
-        return None
-    from dateutil import parser
-
-    try:
-        parsed = parser.isoparse(value)
-    except ValueError:
-        try:
-            parsed = parser.parse(value, fuzzy=True)
-        except (ValueError, OverflowError):
-            return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
 
 
 _INVISIBLE = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")
@@ -237,13 +275,19 @@ def clean_record(record: Mapping[str, Any], settings: CleanSettings = CleanSetti
     ``id``) to ``Article``. Raises ``InputError`` with a one-line reason."""
     html, text = _field(record, "html"), _field(record, "text")
     title = (_field(record, "title") or "").strip()
-    date = normalise_date(_field(record, "date"))
+    raw_date = record.get("date")
+    date = normalise_date(raw_date if isinstance(raw_date, int | float) else _field(record, "date"))
+    notes: list[str] = []
     source_format = str(record.get("_format") or ("html" if html else "text"))
     if html is not None and html.strip():
         raw = html
         body, html_title, html_date, html_dropped = extract_html(html)
         title = title or html_title
-        date = date or html_date
+        if date is None and html_date:
+            try:
+                date = normalise_date(html_date)
+            except InputError as exc:      # the page's own markup, not the record: noted, not fatal
+                notes.append(f"the page's {exc}; left undated")
     elif text is not None or title:
         raw = body = text or ""  # a headline-only record (aggregator feeds) is an article too
         html_dropped = []
@@ -270,13 +314,16 @@ def clean_record(record: Mapping[str, Any], settings: CleanSettings = CleanSetti
         cleaned = cleaned[len(title):].lstrip()
     if len(_INVISIBLE.sub("", title + cleaned).strip()) < settings.min_chars:   # zero-width characters only
         raise InputError("no article text left after cleaning (empty or only debris)")
-    lang = _field(record, "lang")
+    if not has_words(title + cleaned):
+        raise InputError("text: no words in it (only punctuation, symbols or emoji)")
+    lang, lang_note = language(record.get("lang"))
+    notes += [lang_note] if lang_note else []
     return Article(
         text=cleaned,
         title=title,
         date=date,
         url=_field(record, "url"),
-        lang=lang.lower() if lang else "und",
+        lang=lang or "und",
         lang_confidence=1.0 if lang else 0.0,
         id=_field(record, "id"),
         cleaning=CleaningReport(
@@ -287,5 +334,6 @@ def clean_record(record: Mapping[str, Any], settings: CleanSettings = CleanSetti
             truncated_bytes=truncated,
             source_format=source_format,
             not_article="cookie or consent banner" if consent_page else not_article_reason(title, cleaned, settings),
+            notes=tuple(notes),
         ),
     )

@@ -23,12 +23,12 @@ import re
 _SUBJECT = re.compile(
     r"datenschutz(?:erklärung|hinweis|richtlinie|einstellungen)|privacy\s+(?:policy|settings|notice)|"
     r"politique\s+de\s+confidentialité|política\s+de\s+privacidad|informativa\s+(?:sulla\s+)?privacy|"
-    r"polityk\w*\s+prywatności|\brodo\b|gizlilik\s+politika|политик\w*\s+конфиденциальности|隐私政策|隐私权|"
+    r"polityk\w{0,8}+\s+prywatności|\brodo\b|gizlilik\s+politika|политик\w{0,8}+\s+конфиденциальности|隐私政策|隐私权|"
     r"سياسة\s+الخصوصية|ملفات\s+تعريف\s+الارتباط|ad\s?-?block|\bublock|werbeblocker|bloqueur\s+de\s+pub|"
     r"bloqueador\s+de\s+anuncios|广告拦截|(?:push|email|e-mail)\s+notifications?|notifications?\s+push|"
     r"benachrichtigungen|recaptcha|netiquette|terms\s+of\s+(?:service|use)|user\s+agreement|nutzungsbedingungen|"
     r"notificaciones\s+por\s+correo|notifications?\s+par\s+e-?mail|notifiche\s+(?:via\s+|per\s+)?e-?mail|"
-    r"powiadomienia\s+e-?mail|e-?mail-?powiadomie|уведомлени\w*\s+по\s+(?:электронной\s+почте|e-?mail)|"
+    r"powiadomienia\s+e-?mail|e-?mail-?powiadomie|уведомлени\w{0,8}+\s+по\s+(?:электронной\s+почте|e-?mail)|"
     r"e-?posta\s+bildirim|电子邮件通知|邮件通知|屏蔽广告|广告屏蔽",
     re.IGNORECASE,
 )
@@ -53,7 +53,7 @@ _ADDRESS = re.compile(
     r"tuo|tuoi|noi|nostr\w*|accett\w*|acconsent\w*|ty|ci|twoj\w*|twój|nasz\w*|wyrażasz|akceptuj\w*|"
     r"korzystasz|używasz|wyłącz\w*|вы|ваш\w*|мы|наш\w*|siz\w*|biz\w*|kabul|wir|unser\w*|akzeptier\w*)\b"
     r"|您|我们|你|نحن|موقعنا"
-    r"|\w+(?:[ıiuü]yoruz|[ıiuü]yorsunuz|sınız|siniz|sunuz|sünüz)\b",      # Turkish "we ...", "you ..."
+    r"|\b\w+(?:[ıiuü]yoruz|[ıiuü]yorsunuz|sınız|siniz|sunuz|sünüz)\b",      # Turkish "we ...", "you ..."
     re.IGNORECASE,
 )
 _SITE = re.compile(
@@ -70,6 +70,8 @@ _COOKIE_TALK = re.compile(
     r"einstellungen|paramètres|ustawie\w*|configuraci\w*|impostazioni|настро\w*|ayar\w*|enabled?)\b|使用|设置",
     re.IGNORECASE,
 )
+# (Each pattern runs in time linear in the text: a word of any length is looked through
+# once, from its start, or a few letters into it ("\w{0,8}+"), never from each of its letters.)
 _SENTENCE = re.compile(r"[^.!?。！？؟]*(?:[.!?。！？؟]+[\"'”»)]*|$)")   # every character in one
 _MAX_WORDS = 60      # a longer "sentence" is prose that a scraper ran together, not a banner line
 

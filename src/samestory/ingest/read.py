@@ -5,6 +5,7 @@ A record is a plain mapping (``text`` or ``html``, optional ``title``, ``date``,
 """
 from __future__ import annotations
 
+import codecs
 import json
 import sys
 from pathlib import Path
@@ -19,6 +20,9 @@ _HTML_HINTS = ("<html", "<!doctype html", "<body", "<article", "<p>", "<div", "<
 
 
 def _decode(data: bytes, name: str) -> str:
+    """Text from bytes: UTF-8 (a leading byte-order mark dropped), else cp1252.
+    Raises ``InputError`` for an empty or binary input."""
+    data = data.removeprefix(codecs.BOM_UTF8)
     if not data.strip():
         raise InputError(f"{name}: empty input")
     sample = data[:8192]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,8 @@ import numpy as np
 
 from samestory.corpus.ingest import Prepared, _user_id, prepare
 from samestory.embed import Encoder
-from samestory.index.minhash import signatures
-from samestory.ingest import CleanSettings, Columns, InputRecord, iter_records
+from samestory.index.minhash import NUM_PERM, signatures
+from samestory.ingest import CleanSettings, Columns, InputRecord, folder_files, iter_records
 from samestory.stories.link import Fingerprint, fingerprint
 from samestory.text import opening
 from samestory.types import Article, CleaningReport, IndexMismatch, InputError
@@ -61,7 +62,6 @@ def _arrow() -> tuple[Any, Any]:
 
 def _schema() -> Any:
     pa, _ = _arrow()
-
     return pa.schema([
         ("part", pa.int64()), ("seq", pa.int64()), ("source", pa.string()), ("line", pa.int64()),
         ("user_id", pa.string()), ("error", pa.string()), ("record", pa.string()),
@@ -72,27 +72,24 @@ def _schema() -> Any:
     ])
 
 
-SCHEMA_FIELDS = ("part seq source line user_id error record id lang ts dated article known text_hash head_hash "
-                 "vector signature features").split()
-
-
 def to_table(rows: Sequence[dict[str, Any]]) -> Any:
     """Rows (dicts; missing fields are null) as an Arrow table with the one fixed schema."""
     pa, _ = _arrow()
-    schema = _schema()
-    return pa.Table.from_pylist([{f: row.get(f) for f in SCHEMA_FIELDS} for row in rows], schema=schema)
+    schema = _schema()      # the one list of fields: each row gets every one of them
+    return pa.Table.from_pylist([{f: row.get(f) for f in schema.names} for row in rows], schema=schema)
 
 
 # -- reading -------------------------------------------------------------------------
-def input_files(inputs: Sequence[str | Path]) -> list[str]:
-    """The inputs as ``iter_records`` walks them: each folder's files, sorted."""
-    out: list[str] = []
+def input_files(inputs: Sequence[str | Path], follow_symlinks: bool = False) -> list[tuple[str, str | None]]:
+    """The inputs as ``iter_records`` walks them (each folder's files, sorted, a link out of the
+    folder refused unless ``follow_symlinks``), each with None or why it is not read."""
+    out: list[tuple[str, str | None]] = []
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            out.extend(str(p) for p in sorted(p for p in path.rglob("*") if p.is_file()))
+            out.extend((str(p), why) for p, why in folder_files(path, follow_symlinks))
         else:
-            out.append(str(path))
+            out.append((str(path), None))
     return out
 
 
@@ -102,8 +99,12 @@ def _encode_record(record: dict[str, Any] | None) -> str | None:
     return json.dumps(record, ensure_ascii=True, default=str)
 
 
-def read_rows(part: int, path: str, cols: Columns) -> Iterator[dict[str, Any]]:
-    """One input file's records as rows, every record once (unreadable ones with their reason)."""
+def read_rows(part: int, path: str, cols: Columns, error: str | None = None) -> Iterator[dict[str, Any]]:
+    """One input file's records as rows, every record once (unreadable ones with their reason);
+    a file ``input_files`` refused (``error``) is one error row."""
+    if error:
+        yield {"part": part, "seq": 0, "source": path, "line": 0, "user_id": None, "error": error, "record": None}
+        return
     for seq, item in enumerate(iter_records([path], cols)):
         yield {"part": part, "seq": seq, "source": item.source, "line": item.line, "user_id": item.user_id,
                "error": item.error, "record": _encode_record(item.record)}
@@ -282,14 +283,16 @@ class _LookupEncoder:
                          for t, k in zip(texts, keys)]).astype(np.float32)
 
 
-def to_batches(rows: Iterable[dict[str, Any]], batch_size: int, encoder_name: str | None = None
-               ) -> Iterator[tuple[list[Prepared], Precomputed]]:
-    """Rows (in input order) as the write path's batches: ``Prepared`` records and their ``Precomputed``."""
+def to_batches(rows: Iterable[dict[str, Any]], batch_size: int, encoder_name: str | None = None,
+               dim: int | None = None) -> Iterator[tuple[list[Prepared], Precomputed]]:
+    """Rows (in input order) as the write path's batches: ``Prepared`` records and their ``Precomputed``.
+    A damaged row (``row_problem``; ``dim``: the encoder's vector length) is that record's error."""
     prepared: list[Prepared] = []
     ahead = Precomputed(encoder_name)
     for row in rows:
-        prepared.append(to_prepared(row))
-        ahead.add(row)
+        prepared.append(to_prepared(row, dim))
+        if prepared[-1].article is not None:     # a damaged row's vector is never looked up
+            ahead.add(row)
         if len(prepared) == batch_size:
             yield prepared, ahead
             prepared, ahead = [], Precomputed(encoder_name)
@@ -297,11 +300,50 @@ def to_batches(rows: Iterable[dict[str, Any]], batch_size: int, encoder_name: st
         yield prepared, ahead
 
 
-def to_prepared(row: dict[str, Any]) -> Prepared:
-    item = InputRecord(row["source"], int(row["line"]), None, row.get("error"), row.get("user_id"))
+def _typed(row: dict[str, Any], name: str, kind: type, default: Any = None) -> Any:
+    value = row.get(name)
+    return value if isinstance(value, kind) and not (kind is int and isinstance(value, bool)) else default
+
+
+def row_problem(row: dict[str, Any], dim: int | None = None) -> str | None:
+    """Why an article row read back cannot be indexed (a damaged or hand-made part), or None.
+    Checks the field types, and for a row not stored already: a vector of ``dim`` finite values
+    and a MinHash signature of ``NUM_PERM`` values."""
+    for name, kind in (("id", str), ("lang", str), ("dated", bool), ("ts", float)):
+        if _typed(row, name, kind) is None:
+            return f"damaged embedded row: {name!r} is missing or not a {kind.__name__}"
+    if not math.isfinite(row["ts"]):
+        return "damaged embedded row: 'ts' is not a finite time"
+    if row.get("known"):
+        return None        # stored already: nothing was computed ahead for it
+    vector, sig = row.get("vector"), row.get("signature")
+    if not isinstance(vector, list) or (dim is not None and len(vector) != dim):
+        return f"damaged embedded row: the vector has {len(vector or [])} values, the encoder makes {dim}"
+    if not all(isinstance(v, float | int) and math.isfinite(v) for v in vector):
+        return "damaged embedded row: the vector holds NaN, infinite or missing values"
+    if not isinstance(sig, list) or len(sig) != NUM_PERM or not all(isinstance(v, int) for v in sig):
+        return f"damaged embedded row: the MinHash signature is missing or not {NUM_PERM} whole numbers"
+    if row.get("features") is not None and not isinstance(row["features"], str):
+        return "damaged embedded row: 'features' is not text"
+    return None
+
+
+def to_prepared(row: dict[str, Any], dim: int | None = None) -> Prepared:
+    """One row as the write path's record: the article, or the error it carries, or why the row is
+    damaged (``row_problem``, or an article that cannot be read back): never an exception."""
+    line = _typed(row, "line", int, 0)
+    item = InputRecord(_typed(row, "source", str, "?"), line, None, _typed(row, "error", str), _typed(row, "user_id", str))
     if not row.get("article"):
-        return Prepared(item, error=row.get("error") or "empty record")
-    return Prepared(item, _article(row["article"]), row["id"], float(row["ts"]), bool(row["dated"]))
+        return Prepared(item, error=item.error or "empty record")
+    problem = row_problem(row, dim)
+    if problem is None:
+        try:
+            if row.get("features") is not None and not isinstance(json.loads(row["features"]), dict):
+                raise ValueError("the features are not a JSON object")
+            return Prepared(item, _article(row["article"]), row["id"], float(row["ts"]), bool(row["dated"]))
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            problem = f"damaged embedded row: {type(exc).__name__}: {str(exc)[:200]}"
+    return Prepared(item, error=problem)
 
 
 # -- Parquet -------------------------------------------------------------------------

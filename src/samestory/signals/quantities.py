@@ -45,10 +45,9 @@ def _names() -> tuple[dict[str, int], dict[str, int], re.Pattern[str], re.Patter
     kept as JSON in samestory's cache folder, keyed by Babel's version and the locales."""
     import hashlib
     import json
-    import os
     from importlib import metadata
 
-    from samestory.embed.base import cache_dir
+    from samestory.embed.base import cache_dir, save_derived
 
     key = hashlib.sha256(json.dumps([metadata.version("babel"), _LOCALES, _RU_ACCUSATIVE]).encode()).hexdigest()
     path = cache_dir() / f"date-names-{key[:16]}.json"
@@ -58,10 +57,9 @@ def _names() -> tuple[dict[str, int], dict[str, int], re.Pattern[str], re.Patter
         weekday_of = {str(k): int(v) for k, v in doc["weekdays"].items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):   # absent or damaged: read Babel again
         month_of, weekday_of = _cldr_names()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"months": month_of, "weekdays": weekday_of}, ensure_ascii=False), encoding="utf-8")
-        tmp.replace(path)
+        doc = {"months": month_of, "weekdays": weekday_of}
+        save_derived(path, lambda tmp: tmp.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8"),
+                     cost="month and weekday names are read from Babel on every start")
     month_word = "|".join(sorted(map(re.escape, month_of), key=len, reverse=True))
     day_month = re.compile(rf"\b(\d{{1,2}})\.?\s+(?:de\s+)?({month_word})\b", re.IGNORECASE)
     month_day = re.compile(rf"\b({month_word})\.?\s+(\d{{1,2}})\b(?!\d)", re.IGNORECASE)

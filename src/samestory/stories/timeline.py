@@ -13,8 +13,17 @@ def _ts(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp()
 
 
+def _readable(story: Story) -> bool:
+    try:
+        _ts(story.first_seen), _ts(story.last_seen)
+    except ValueError:      # a time the store could not show ("")
+        return False
+    return True
+
+
 def timeline_html(stories: list[Story], title: str = "samestory: stories over time", top: int = 40) -> str:
-    shown = sorted(stories, key=lambda s: -s.size)[:top]
+    """The page; a story without readable first and last times is counted but not drawn."""
+    shown = sorted((s for s in stories if _readable(s)), key=lambda s: -s.size)[:top]
     shown.sort(key=lambda s: s.first_seen)
     if not shown:
         return f"<!doctype html><meta charset='utf-8'><title>{html.escape(title)}</title><p>No stories yet.</p>"

@@ -3,7 +3,7 @@ offline, 97 languages)."""
 from __future__ import annotations
 
 import dataclasses
-import os
+import logging
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -11,6 +11,8 @@ from samestory.types import Article
 
 if TYPE_CHECKING:
     from py3langid.langid import LanguageIdentifier
+
+log = logging.getLogger(__name__)
 
 #: The SemEval-2022 Task 8 languages: the scorer was trained on these.
 CORE_LANGUAGES = frozenset("en de es pl tr ar ru zh fr it".split())
@@ -24,7 +26,9 @@ def _identifier() -> LanguageIdentifier:
     otherwise steal short Chinese and Arabic texts from zh and ar.
 
     The package ships its model xz-compressed (a second to unpack on every start);
-    it is unpacked once into samestory's cache folder as a plain ``.npz``."""
+    it is unpacked once into samestory's cache folder as a plain ``.npz`` (unpacked
+    again, with a warning, when that file is damaged; kept in memory only when the
+    folder cannot be written)."""
     from array import array
     from importlib import metadata
 
@@ -32,20 +36,23 @@ def _identifier() -> LanguageIdentifier:
     from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
     from py3langid.modelio import load_model
 
-    from samestory.embed.base import cache_dir
+    from samestory.embed.base import cache_dir, save_derived
 
+    keys = ("ptc", "pc", "classes", "nextmove", "row", "output")
     path = cache_dir() / f"py3langid-{metadata.version('py3langid')}.npz"
     try:
         with np.load(path, allow_pickle=False) as data:
-            model = {k: data[k] for k in data.files}
-    except (OSError, ValueError, KeyError):     # absent or damaged: derived data, unpack again
+            model = {k: data[k] for k in keys}
+        if model["nextmove"].dtype.itemsize not in (2, 4, 8) or model["row"].dtype.itemsize not in (2, 4, 8):
+            raise ValueError("arrays of the wrong type")
+    except Exception as exc:  # noqa: BLE001 - absent or damaged (any reader error): derived data, unpack again
+        if path.is_file():
+            log.warning("cached language model %s is unreadable (%s); unpacking it again", path, exc)
         ptc, pc, classes, nextmove, row, output = load_model(MODEL_DIR / MODEL_FILE)
         model = {"ptc": np.asarray(ptc), "pc": np.asarray(pc), "classes": np.array(classes),
                  "nextmove": np.asarray(nextmove), "row": np.asarray(row), "output": np.asarray(output, np.int32)}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-        np.savez(tmp, **model)
-        os.replace(tmp, path)
+        save_derived(path, lambda tmp: np.savez(tmp, **model),
+                     cost="py3langid's model is unpacked on every start (about a second)")
 
     def stdlib_array(values: np.ndarray) -> array[int]:
         out = array({2: "H", 4: "I", 8: "L"}[values.dtype.itemsize])

@@ -1,0 +1,53 @@
+"""The index file's schema, and what an older file gains when a writer opens it."""
+from __future__ import annotations
+
+import sqlite3
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS articles (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT UNIQUE NOT NULL,          -- content hash: the same article is stored once
+    title TEXT, text TEXT, lang TEXT, date TEXT, ts REAL, url TEXT, source TEXT,
+    story INTEGER, dup_of INTEGER, copied REAL,
+    vec BLOB NOT NULL, minhash BLOB NOT NULL, added REAL,
+    names BLOB, keywords BLOB, numbers BLOB, tokens INTEGER, density REAL, dated INTEGER
+);
+CREATE INDEX IF NOT EXISTS articles_story ON articles(story);
+CREATE INDEX IF NOT EXISTS articles_ts ON articles(ts);
+CREATE INDEX IF NOT EXISTS articles_dup ON articles(dup_of) WHERE dup_of IS NOT NULL;
+CREATE TABLE IF NOT EXISTS stories (
+    id INTEGER PRIMARY KEY,
+    vsum BLOB NOT NULL, n INTEGER NOT NULL, tsum REAL NOT NULL DEFAULT 0,   -- unused since 0.2 (kept for old files)
+    first REAL, last REAL, label TEXT, langs TEXT, merged_into INTEGER
+);
+CREATE TABLE IF NOT EXISTS line_counts (      -- how many stored articles had each line (boilerplate)
+    key INTEGER PRIMARY KEY, n INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS links (           -- likely same-story pairs (newer a, older b): what settling reads
+    a INTEGER NOT NULL, b INTEGER NOT NULL, p REAL NOT NULL, PRIMARY KEY (a, b)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS links_b ON links(b);
+CREATE TABLE IF NOT EXISTS inputs (
+    source TEXT NOT NULL, line INTEGER NOT NULL, article TEXT, error TEXT,
+    PRIMARY KEY (source, line)
+);
+CREATE TABLE IF NOT EXISTS record_ids (      -- every record's own id that carried a stored text, as they came
+    article TEXT NOT NULL, user_id TEXT NOT NULL, PRIMARY KEY (article, user_id)
+);
+CREATE INDEX IF NOT EXISTS record_ids_user ON record_ids (user_id);
+"""
+# Columns added after the first release: an older file gains them on open (NULL
+# for old rows; the corpus derives those from the stored text).
+ADDED_COLUMNS = {"names": "BLOB", "keywords": "BLOB", "numbers": "BLOB", "tokens": "INTEGER", "density": "REAL",
+                  "dated": "INTEGER", "ext_id": "TEXT"}
+
+
+def create_or_upgrade(db: sqlite3.Connection) -> None:
+    """Create the tables of a new file; add the columns and indexes an older file lacks."""
+    db.executescript(SCHEMA)
+    have = {r[1] for r in db.execute("PRAGMA table_info(articles)")}
+    for col, kind in ADDED_COLUMNS.items():
+        if col not in have:
+            db.execute(f"ALTER TABLE articles ADD COLUMN {col} {kind}")
+    db.execute("CREATE INDEX IF NOT EXISTS articles_ext_id ON articles (ext_id)")
