@@ -69,7 +69,7 @@ def samestory_groups(path: Path) -> list[list[str]]:
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Corpus(Path(tmp) / "dup.db", progress=True)
         corpus.add(iter_records([path]))
-        return [[g["source"]["user_id"], *[c["user_id"] for c in g["copies"]]] for g in corpus.duplicates()]
+        return [[g["source"]["record_id"], *[c["record_id"] for c in g["copies"]]] for g in corpus.duplicates()]
 
 
 def main() -> None:

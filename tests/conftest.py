@@ -26,7 +26,7 @@ def add_one_at_a_time(corpus, records: list[dict], folder: Path) -> None:
 
 def copy_groups(corpus) -> list[set[str]]:
     """What ``duplicates`` reports, as sets of the records' own ids."""
-    return [{g["source"]["user_id"], *(m["user_id"] for m in g["copies"])} for g in corpus.duplicates()]
+    return [{g["source"]["record_id"], *(m["record_id"] for m in g["copies"])} for g in corpus.duplicates()]
 
 
 @pytest.fixture(scope="session")

@@ -200,7 +200,7 @@ def test_an_article_that_joins_two_copy_groups_merges_them(tmp_path):
     add_one_at_a_time(corpus, records[2:], tmp_path)
     assert copy_groups(corpus) == [{"de", "excerpt", "wire"}]
     (group,) = corpus.duplicates()
-    assert group["source"]["user_id"] == "de"                     # the earliest is the likely source
+    assert group["source"]["record_id"] == "de"                     # the earliest is the likely source
     assert {m["kind"] for m in group["copies"]} == {"translation"}
     state = corpus.state()
     reopened = Corpus(db, progress=False)
@@ -235,7 +235,7 @@ def test_cli_cluster_eval_and_timeline(tmp_path, uci_small):
     assert table.returncode == 0 and "label" in table.stdout
 
 
-def test_user_ids_round_trip_through_every_output(tmp_path):
+def test_record_ids_round_trip_through_every_output(tmp_path):
     """The record's own id (``--id-col``) is kept and shown beside samestory's id everywhere,
     and ``similar`` takes either. A record with the very text of a stored one (cms-4: an
     outlet that ran the wire unchanged) is stored once; its id is listed with the text's."""
@@ -260,23 +260,23 @@ def test_user_ids_round_trip_through_every_output(tmp_path):
     cli("index", "add", str(feed), "--db", str(db), "--id-col", "ref", "--text-col", "body", "--time-col", "when",
         "--report", str(report))
     lines = [json.loads(line) for line in report.read_text().splitlines()]
-    assert [line.get("user_id") for line in lines] == ["cms-1", "cms-2", "cms-bad", "cms-3", "cms-4", "cms-5"]
+    assert [line.get("record_id") for line in lines] == ["cms-1", "cms-2", "cms-bad", "cms-3", "cms-4", "cms-5"]
     assert lines[2]["status"] == "error"
-    ids = {line["user_id"]: line["article"] for line in lines if line["status"] == "added"}
+    ids = {line["record_id"]: line["article"] for line in lines if line["status"] == "added"}
     assert lines[4]["status"] == "exists" and lines[4]["article"] == ids["cms-1"]
 
     groups = json.loads(cli("duplicates", "--db", str(db), "--json"))["groups"]
-    assert [(g["source"]["user_id"], g["source"]["also_user_ids"],
-             [(c["user_id"], c["also_user_ids"]) for c in g["copies"]]) for g in groups] == \
+    assert [(g["source"]["record_id"], g["source"]["also_record_ids"],
+             [(c["record_id"], c["also_record_ids"]) for c in g["copies"]]) for g in groups] == \
         [("cms-1", ["cms-4"], [("cms-2", ["cms-5"])])]
     assert "[cms-1, cms-4]" in cli("duplicates", "--db", str(db))
 
     members = [m for line in cli("stories", "--db", str(db), "--format", "jsonl").splitlines()
                for m in json.loads(line)["members"]]
-    assert {(m["user_id"], m["id"]) for m in members} == set(ids.items())
-    assert {m["user_id"]: m["also_user_ids"] for m in members} == {"cms-1": ["cms-4"], "cms-2": ["cms-5"], "cms-3": []}
+    assert {(m["record_id"], m["id"]) for m in members} == set(ids.items())
+    assert {m["record_id"]: m["also_record_ids"] for m in members} == {"cms-1": ["cms-4"], "cms-2": ["cms-5"], "cms-3": []}
 
     by_user = json.loads(cli("similar", "cms-1", "--db", str(db), "--no-rescore", "--json"))["results"]
     by_hash = json.loads(cli("similar", ids["cms-1"], "--db", str(db), "--no-rescore", "--json"))["results"]
     by_later = json.loads(cli("similar", "cms-4", "--db", str(db), "--no-rescore", "--json"))["results"]
-    assert by_user == by_hash == by_later and {r["user_id"] for r in by_user} == {"cms-2", "cms-3"}
+    assert by_user == by_hash == by_later and {r["record_id"] for r in by_user} == {"cms-2", "cms-3"}

@@ -95,7 +95,7 @@ def test_ray_gives_the_stories_of_a_local_run(ray_cluster, feed, local_run, tmp_
     report = _report(tmp_path / "ray.jsonl")
     assert len(report) == ROWS + 1                        # every input record once
     errors = [r for r in report if r["status"] == "error"]
-    assert len(errors) == 1 and errors[0]["line"] == 101 and errors[0]["user_id"] == "bad-one"
+    assert len(errors) == 1 and errors[0]["line"] == 101 and errors[0]["record_id"] == "bad-one"
     assert _same_stories(local_run, report) >= 0.99
 
 

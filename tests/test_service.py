@@ -233,17 +233,17 @@ def test_the_users_own_ids_come_back(service):
     r = httpx.post(f"{service}/articles", json=body, headers=auth, timeout=120)
     assert r.status_code == 200
     result = r.json()["results"][0]
-    assert result["user_id"] == "cms-4711" and result["id"] != "cms-4711"
+    assert result["record_id"] == "cms-4711" and result["id"] != "cms-4711"
     by_user = httpx.get(f"{service}/articles/cms-4711/similar", params={"k": 3}, timeout=120)
     by_hash = httpx.get(f"{service}/articles/{result['id']}/similar", params={"k": 3}, timeout=120)
     assert by_user.status_code == by_hash.status_code == 200
     assert by_user.json()["results"] == by_hash.json()["results"]
-    assert all("user_id" in hit for hit in by_user.json()["results"])
+    assert all("record_id" in hit for hit in by_user.json()["results"])
     # the same text posted again under another id: stored once, the second id kept and found
     again = httpx.post(f"{service}/articles", json={**body, "id": "cms-4712"}, headers=auth, timeout=120)
-    assert again.json()["results"][0] == {**result, "status": "exists", "user_id": "cms-4712"}
+    assert again.json()["results"][0] == {**result, "status": "exists", "record_id": "cms-4712"}
     by_second = httpx.get(f"{service}/articles/cms-4712/similar", params={"k": 3}, timeout=120)
     assert by_second.status_code == 200 and by_second.json()["results"] == by_user.json()["results"]
     members = httpx.get(f"{service}/stories/{result['story']}", timeout=120).json()["members"]
-    assert [(m["user_id"], m["also_user_ids"]) for m in members if m["id"] == result["id"]] == \
+    assert [(m["record_id"], m["also_record_ids"]) for m in members if m["id"] == result["id"]] == \
         [("cms-4711", ["cms-4712"])]

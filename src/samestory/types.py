@@ -171,8 +171,8 @@ class StoryMember:
     url: str | None
     duplicate_of: str | None = None
     copied_share: float | None = None
-    user_id: str | None = None     # the record's own id, beside samestory's
-    also_user_ids: list[str] = field(default_factory=list)   # later records of the very same text
+    record_id: str | None = None     # the record's own id, beside samestory's
+    also_record_ids: list[str] = field(default_factory=list)   # later records of the very same text
 
 
 @dataclass(frozen=True)
@@ -201,8 +201,8 @@ class SimilarArticle:
     lang: str
     overall: float | None = None      # the pair scorer's Overall, when re-scored
     same_story: bool | None = None
-    user_id: str | None = None        # the record's own id, beside samestory's
-    also_user_ids: list[str] = field(default_factory=list)   # later records of the very same text
+    record_id: str | None = None        # the record's own id, beside samestory's
+    also_record_ids: list[str] = field(default_factory=list)   # later records of the very same text
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -218,14 +218,14 @@ class AddOutcome:
     article: str | None = None     # the stored article's id (content hash)
     story: int | None = None
     error: str | None = None
-    user_id: str | None = None     # the record's own id, when it has one
+    record_id: str | None = None     # the record's own id, when it has one
     notes: tuple[str, ...] = ()    # what validation set aside (a ``lang`` that is not a code, ...)
 
     def to_dict(self) -> dict[str, Any]:
         """One line of ``index add --report``."""
         out: dict[str, Any] = {"source": self.source, "line": self.line, "status": self.status}
-        if self.user_id is not None:
-            out["user_id"] = self.user_id
+        if self.record_id is not None:
+            out["record_id"] = self.record_id
         if self.notes:
             out["notes"] = list(self.notes)
         if self.status == "error":

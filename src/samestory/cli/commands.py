@@ -220,8 +220,8 @@ def _write_embed_report(folder: str, fh: IO[str]) -> None:
     with fh:
         for r in rows:
             line = {"source": r["source"], "line": r["line"], "status": "error" if r["error"] else "embedded"}
-            if r["user_id"] is not None:
-                line["user_id"] = r["user_id"]
+            if r["record_id"] is not None:
+                line["record_id"] = r["record_id"]
             line.update({"error": r["error"]} if r["error"] else {"article": r["id"]})
             fh.write(json.dumps(line, ensure_ascii=False) + "\n")
 
@@ -265,7 +265,7 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
         dump_json({"groups": groups})
         return 0
     def name(a: dict[str, Any]) -> str:
-        ids = [i for i in (a.get("user_id"), *a.get("also_user_ids", [])) if i]
+        ids = [i for i in (a.get("record_id"), *a.get("also_record_ids", [])) if i]
         return cell(f"{a['id']} [{', '.join(ids)}]" if ids else a["id"])
 
     for g in groups:

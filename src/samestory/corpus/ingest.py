@@ -128,22 +128,22 @@ def add_batch(prepared: list[Prepared], state: IndexState, store: Store, encoder
     outcomes = []
     assigned = {r.id: r for r in rows}
     for p in prepared:
-        user_id = _user_id(p)
+        record_id = _record_id(p)
         if p.article is None:
-            outcomes.append(AddOutcome(p.item.source, p.item.line, "error", error=p.error, user_id=user_id))
+            outcomes.append(AddOutcome(p.item.source, p.item.line, "error", error=p.error, record_id=record_id))
         elif p.id in assigned and new.get(p.id) is p:
             outcomes.append(AddOutcome(p.item.source, p.item.line, "added", p.id, assigned[p.id].story,
-                                       user_id=user_id, notes=p.article.cleaning.notes))
+                                       record_id=record_id, notes=p.article.cleaning.notes))
         else:
             rowid = known.get(p.id) or assigned[p.id].rowid
             story = assigned[p.id].story if p.id in assigned else state.story(rowid)
-            outcomes.append(AddOutcome(p.item.source, p.item.line, "exists", p.id, story, user_id=user_id,
+            outcomes.append(AddOutcome(p.item.source, p.item.line, "exists", p.id, story, record_id=record_id,
                                        notes=p.article.cleaning.notes))
     live = [s for s in clusterer.touched if s in clusterer.stories]
     story_rows = [StoryRow(s, st.vsum, st.n, st.first, st.last, dict(st.langs))
                   for s in live for st in [clusterer.stories[s]]]
     try:
-        store.write_batch(rows, story_rows, merged, [(o.source, o.line, o.article, o.error, o.user_id) for o in outcomes],
+        store.write_batch(rows, story_rows, merged, [(o.source, o.line, o.article, o.error, o.record_id) for o in outcomes],
                           linked.links, linked.moves, linked.copy_merges, linked.copy_moves)
     except BaseException:
         clusterer.rollback()
@@ -293,9 +293,9 @@ def _settle(likely: list[tuple[int, int, float]], base: int, vecs: np.ndarray, b
     return moves
 
 
-def _user_id(p: Prepared) -> str | None:
+def _record_id(p: Prepared) -> str | None:
     """The record's own id (``--id-col``, or ``id`` in JSON and ``POST /articles``), if it has one."""
     if p.article is not None and p.article.id:
         return p.article.id
     value = (p.item.record or {}).get("id")
-    return p.item.user_id if value in (None, "") else str(value)
+    return p.item.record_id if value in (None, "") else str(value)

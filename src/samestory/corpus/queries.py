@@ -42,14 +42,14 @@ def similar(store: Store, ann: VectorIndex, article: Article, vec: np.ndarray, e
         signals = comparer.analyse([article, *[found[key].to_article() for key, _ in hits]])
         for (key, _), score in zip(hits, comparer.score_signals([(signals[0], s) for s in signals[1:]])):
             scores[key] = score
-    also = store.other_user_ids(list(found.values()))
+    also = store.other_record_ids(list(found.values()))
     results = []
     for key, s in hits:
         a, sc = found[key], scores.get(key)
         results.append(SimilarArticle(id=a.id, title=a.title, story=store.resolve_story(a.story) if a.story else None,
                                       similarity=round(float(s), 4), date=a.date, lang=a.lang,
                                       overall=sc.overall if sc else None, same_story=sc.same_story if sc else None,
-                                      user_id=a.user_id, also_user_ids=also.get(a.id, [])))
+                                      record_id=a.record_id, also_record_ids=also.get(a.id, [])))
     if scores:
         results.sort(key=lambda r: r.overall if r.overall is not None else 9.0)
     return results
@@ -73,10 +73,10 @@ def stories(store: Store, since: float | None = None, members: bool = False, lim
             src = store.article(int(a.dup_of))
             return src.id if src else None
 
-        also = store.other_user_ids([a for a, _ in found]) if members else {}
+        also = store.other_record_ids([a for a, _ in found]) if members else {}
         mem = [StoryMember(id=a.id, title=a.title, date=a.date, lang=a.lang, url=a.url,
-                           duplicate_of=source_id(a), copied_share=a.copied, user_id=a.user_id,
-                           also_user_ids=also.get(a.id, []))
+                           duplicate_of=source_id(a), copied_share=a.copied, record_id=a.record_id,
+                           also_record_ids=also.get(a.id, []))
                for a, _ in found] if members else []
         out.append(Story(id=row.id, label=label_of(central), first_seen=safe_iso(row.first), last_seen=safe_iso(row.last),
                          size=len(found), languages=sorted(row.langs), members=mem))
@@ -106,7 +106,7 @@ def copy_kind(copy: StoredArticle, source: StoredArticle) -> tuple[str, float | 
 def duplicates(store: Store) -> list[dict[str, Any]]:
     """Groups of copies: the earliest article as the likely source, the others with their kind
     and the share of their text found in the source. A text that came in under several
-    records' ids is stored once: its entry lists the later records' ids (``also_user_ids``),
+    records' ids is stored once: its entry lists the later records' ids (``also_record_ids``),
     and such a text with no other copy is a group of its own."""
     groups: dict[int, list[int]] = {}
     for rowid, root, _ in store.copies():
@@ -116,7 +116,7 @@ def duplicates(store: Store) -> list[dict[str, Any]]:
         if rowid not in grouped:
             groups[rowid] = []
     found = {a.rowid: a for a in store.articles([r for root, copies in groups.items() for r in (root, *copies)])}
-    also = store.other_user_ids(list(found.values()))
+    also = store.other_record_ids(list(found.values()))
     out = []
     for root, copies in groups.items():
         src = found.get(int(root))
@@ -132,5 +132,5 @@ def duplicates(store: Store) -> list[dict[str, Any]]:
 
 
 def _entry(a: StoredArticle, also: dict[str, list[str]]) -> dict[str, Any]:
-    return {"id": a.id, "user_id": a.user_id, "also_user_ids": also.get(a.id, []), "title": a.title,
+    return {"id": a.id, "record_id": a.record_id, "also_record_ids": also.get(a.id, []), "title": a.title,
             "date": a.date, "lang": a.lang}

@@ -31,7 +31,7 @@ class StoredArticle:
     story: int | None
     dup_of: int | None
     copied: float | None
-    user_id: str | None = None      # the record's own id (``--id-col``, ``id``), as first stored
+    record_id: str | None = None      # the record's own id (``--id-col``, ``id``), as first stored
 
     def to_article(self) -> Article:
         """The stored article as the pair scorer reads it (language as stored)."""

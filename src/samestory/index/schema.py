@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS inputs (
     source TEXT NOT NULL, line INTEGER NOT NULL, article TEXT, error TEXT,
     PRIMARY KEY (source, line)
 );
-CREATE TABLE IF NOT EXISTS record_ids (      -- every record's own id that carried a stored text, as they came
+CREATE TABLE IF NOT EXISTS record_ids (      -- every record's own id (record_id; the column keeps its first name)
+                                             -- that carried a stored text, as they came
     article TEXT NOT NULL, user_id TEXT NOT NULL, PRIMARY KEY (article, user_id)
 );
 CREATE INDEX IF NOT EXISTS record_ids_user ON record_ids (user_id);

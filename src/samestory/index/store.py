@@ -65,7 +65,7 @@ class Store:
                 # What derived files (PATH.usearch) are tied to: a copied or replaced file is another store.
                 self.db.execute("INSERT OR IGNORE INTO meta VALUES ('store_id', ?)", (json.dumps(uuid.uuid4().hex),))
             have = {r[1] for r in self.db.execute("PRAGMA table_info(articles)")}
-            # an older file opened read-only has no user ids to show
+            # an older file opened read-only has no record ids to show
             self._cols = f"{_ARTICLE_COLS}, {'ext_id' if 'ext_id' in have else 'NULL'}"
             tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             self._record_ids = "record_ids" in tables      # not in an older file opened read-only
@@ -218,8 +218,8 @@ class Store:
             db.executemany("INSERT OR REPLACE INTO inputs (source, line, article, error) VALUES (?,?,?,?)",
                            [i[:4] for i in inputs])
             db.executemany("INSERT OR IGNORE INTO record_ids VALUES (?,?)",      # (a lone surrogate, escaped)
-                           [(article, user_id.encode("utf-8", "backslashreplace").decode())
-                            for _, _, article, _, user_id in inputs if article and user_id])
+                           [(article, record_id.encode("utf-8", "backslashreplace").decode())
+                            for _, _, article, _, record_id in inputs if article and record_id])
             db.executemany("INSERT INTO line_counts VALUES (?, 1) ON CONFLICT(key) DO UPDATE SET n = n + 1",
                            [(k,) for r in rows for k in r.line_keys])
 
@@ -310,15 +310,15 @@ class Store:
                "AND r.user_id IS NOT a.ext_id) ORDER BY ts, rowid")
         return [r[0] for r in self.db.execute(sql)] if self._record_ids else []
 
-    def other_user_ids(self, articles: Sequence[StoredArticle]) -> dict[str, list[str]]:
+    def other_record_ids(self, articles: Sequence[StoredArticle]) -> dict[str, list[str]]:
         """Article id -> the ids of the other records that carried the very same text (it is
         stored once, under the first record's id), in the order they came."""
         out: dict[str, list[str]] = {}
-        first = {a.id: a.user_id for a in articles}
+        first = {a.id: a.record_id for a in articles}
         sql = "SELECT article, user_id FROM record_ids WHERE article IN ({}) ORDER BY rowid"
-        for article, user_id in self.where_in(sql, list(first) if self._record_ids else []):
-            if user_id != first[article]:
-                out.setdefault(article, []).append(user_id)
+        for article, record_id in self.where_in(sql, list(first) if self._record_ids else []):
+            if record_id != first[article]:
+                out.setdefault(article, []).append(record_id)
         return out
 
     def articles(self, rowids: Sequence[int]) -> list[StoredArticle]:

@@ -45,13 +45,13 @@ class InputRecord:
     line: int                  # 1-based line (JSONL), row (CSV, header excluded) or 0 for a file
     record: dict[str, Any] | None
     error: str | None = None
-    user_id: str | None = None    # the record's own id, kept even when the record is refused
+    record_id: str | None = None    # the record's own id, kept even when the record is refused
 
 
 def _read(source: str, line: int, record: dict[str, Any]) -> InputRecord:
     problem = _check(record)
-    user_id = None if record.get("id") in (None, "") else str(record["id"])
-    return InputRecord(source, line, None if problem else record, problem, user_id)
+    record_id = None if record.get("id") in (None, "") else str(record["id"])
+    return InputRecord(source, line, None if problem else record, problem, record_id)
 
 
 def _open_text(path: Path) -> io.TextIOBase:

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from samestory.corpus.ingest import Prepared, _user_id, prepare
+from samestory.corpus.ingest import Prepared, _record_id, prepare
 from samestory.embed import Encoder
 from samestory.index.minhash import NUM_PERM, signatures
 from samestory.ingest import CleanSettings, Columns, InputRecord, folder_files, iter_records
@@ -64,7 +64,7 @@ def _schema() -> Any:
     pa, _ = _arrow()
     return pa.schema([
         ("part", pa.int64()), ("seq", pa.int64()), ("source", pa.string()), ("line", pa.int64()),
-        ("user_id", pa.string()), ("error", pa.string()), ("record", pa.string()),
+        ("record_id", pa.string()), ("error", pa.string()), ("record", pa.string()),
         ("id", pa.string()), ("lang", pa.string()), ("ts", pa.float64()), ("dated", pa.bool_()),
         ("article", pa.string()), ("known", pa.bool_()),
         ("text_hash", pa.string()), ("head_hash", pa.string()),
@@ -103,10 +103,10 @@ def read_rows(part: int, path: str, cols: Columns, error: str | None = None) -> 
     """One input file's records as rows, every record once (unreadable ones with their reason);
     a file ``input_files`` refused (``error``) is one error row."""
     if error:
-        yield {"part": part, "seq": 0, "source": path, "line": 0, "user_id": None, "error": error, "record": None}
+        yield {"part": part, "seq": 0, "source": path, "line": 0, "record_id": None, "error": error, "record": None}
         return
     for seq, item in enumerate(iter_records([path], cols)):
-        yield {"part": part, "seq": seq, "source": item.source, "line": item.line, "user_id": item.user_id,
+        yield {"part": part, "seq": seq, "source": item.source, "line": item.line, "record_id": item.record_id,
                "error": item.error, "record": _encode_record(item.record)}
 
 
@@ -129,8 +129,8 @@ def prepare_rows(rows: Iterable[dict[str, Any]], clean: CleanSettings, known: Ca
     out = []
     for row in rows:
         record = None if row.get("record") is None else json.loads(row["record"])
-        p = prepare(InputRecord(row["source"], row["line"], record, row.get("error"), row.get("user_id")), clean)
-        new = {**row, "record": None, "user_id": _user_id(p)}
+        p = prepare(InputRecord(row["source"], row["line"], record, row.get("error"), row.get("record_id")), clean)
+        new = {**row, "record": None, "record_id": _record_id(p)}
         if p.article is None:
             new["error"] = p.error
         else:
@@ -180,7 +180,7 @@ def embed_records(items: Iterable[InputRecord], encoder: Encoder, clean: CleanSe
     without Ray)."""
     batch: list[dict[str, Any]] = []
     for seq, item in enumerate(items):
-        batch.append({"part": 0, "seq": seq, "source": item.source, "line": item.line, "user_id": item.user_id,
+        batch.append({"part": 0, "seq": seq, "source": item.source, "line": item.line, "record_id": item.record_id,
                       "error": item.error, "record": _encode_record(item.record)})
         if len(batch) == batch_size:
             yield embed_rows(sign_rows(prepare_rows(batch, clean)), encoder)
@@ -332,7 +332,7 @@ def to_prepared(row: dict[str, Any], dim: int | None = None) -> Prepared:
     """One row as the write path's record: the article, or the error it carries, or why the row is
     damaged (``row_problem``, or an article that cannot be read back): never an exception."""
     line = _typed(row, "line", int, 0)
-    item = InputRecord(_typed(row, "source", str, "?"), line, None, _typed(row, "error", str), _typed(row, "user_id", str))
+    item = InputRecord(_typed(row, "source", str, "?"), line, None, _typed(row, "error", str), _typed(row, "record_id", str))
     if not row.get("article"):
         return Prepared(item, error=item.error or "empty record")
     problem = row_problem(row, dim)

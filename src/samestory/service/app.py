@@ -296,7 +296,7 @@ def create_app(settings: ServiceSettings, comparer: Comparer | None = None, corp
             report = state.corpus.add(records, batch_size=max(1, len(records)))
         if not isinstance(body, list) and report.outcomes[0].status == "error":
             raise HTTPException(422, report.outcomes[0].error)     # one article, refused: say why
-        results = [{"index": o.line - 1, "status": o.status, "id": o.article, "user_id": o.user_id, "story": o.story,
+        results = [{"index": o.line - 1, "status": o.status, "id": o.article, "record_id": o.record_id, "story": o.story,
                     "error": o.error, "notes": list(o.notes)} for o in report.outcomes]
         return {"added": report.added, "already_stored": report.already_stored, "errors": report.errors,
                 "results": results}
