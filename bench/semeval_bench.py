@@ -100,7 +100,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from samestory.embed.lora import oof_vectors_path
-    from samestory.train import cross_validate
+    from samestory.training.scorer import cross_validate
 
     df = load_pairs(args.csv)
     articles, slots, _ = pair_articles(df)

@@ -39,7 +39,7 @@ import numpy as np
 from samestory.corpus import DEFAULT_ENCODER
 from samestory.embed import CachedEncoder, load_encoder
 from samestory.evaluate.stories import cluster_scores, evaluate_stories
-from samestory.train_linker import LinkExamples, dev_files, fold_linkers, read_examples
+from samestory.training.linker import LinkExamples, dev_files, fold_linkers, read_examples
 
 HEADLINE = {"multilingual": "pairwise_f1", "stream": "bcubed_f1", "text only": "bcubed_f1"}
 

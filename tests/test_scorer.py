@@ -1,13 +1,22 @@
-"""The scorer's file round trip: trees and ridge part come back as they were fitted,
-and a file from before the ridge part still loads and scores with its trees alone."""
+"""The model files: the scorer's round trip (trees and ridge part come back as they
+were fitted; a file from before the ridge part scores with its trees alone), the
+shipped scorer and linker read through ``samestory.artifacts`` with the predictions
+they gave before, and a damaged or foreign file refused with ``ArtifactError``."""
 import gzip
 import json
+import re
+import shutil
 from dataclasses import replace
+from importlib import resources
 
 import numpy as np
 import pytest
 
+from samestory.artifacts import ArtifactError, load_artifact, save_artifact
 from samestory.scoring import PairScorer
+from samestory.scoring.model import DEFAULT_MODEL as SCORER_FILE
+from samestory.stories.link import DEFAULT_MODEL as LINKER_FILE
+from samestory.stories.link import FEATURES, StoryLinker
 from samestory.types import DIMENSIONS
 
 
@@ -42,3 +51,76 @@ def test_a_file_from_before_the_ridge_part_scores_with_its_trees(fitted, tmp_pat
         json.dump(doc, fh)
     old = PairScorer.load(tmp_path / "old.json.gz")
     assert np.allclose(old.predict(X), replace(scorer, linear_weight=0.0).predict(X), atol=1e-4)
+
+
+def _shipped(name):
+    return resources.files("samestory.models") / name
+
+
+def test_shipped_models_load_through_artifacts_and_predict_as_before():
+    version, doc = load_artifact(_shipped(SCORER_FILE), "scorer", versions=(1, 2))
+    assert version == 2 and doc["encoder_spec"] == "onnx-e5-int8+e5-lora-semeval"
+    # the shipped linker predates format names: the legacy hook reads it as format 1
+    with pytest.raises(ArtifactError, match="no format field"):
+        load_artifact(_shipped(LINKER_FILE), "linker", versions=(1,))
+    rng = np.random.default_rng(0)
+    X_link = rng.random((200, len(FEATURES)))
+    scorer = PairScorer.load()
+    X_score = rng.random((50, len(scorer.feature_names))).astype(np.float32)
+    # predictions of the shipped files by the release before samestory.artifacts
+    link = StoryLinker.load().predict_proba(X_link)
+    assert np.allclose(link[:3], [0.37552160, 0.79893619, 0.75190783], atol=1e-5)
+    assert link.mean() == pytest.approx(0.68500586, abs=1e-5)
+    scores = scorer.predict(X_score)
+    assert np.allclose(scores[0], [3.38175392, 4.0, 2.50882936, 4.0, 4.0, 1.92263126, 2.09509039], atol=1e-4)
+    assert np.allclose(scores.mean(0), [3.18569271, 3.70863083, 2.27755820, 3.72622772, 3.24018533, 1.90131877,
+                                        2.22388175], atol=1e-4)
+
+
+def test_a_saved_linker_carries_its_format_and_predicts_as_fitted(tmp_path):
+    rng = np.random.default_rng(1)
+    X = rng.random((400, len(FEATURES)))
+    y = X[:, 0] + 0.3 * rng.random(400) > 0.8
+    linker = StoryLinker(n_estimators=20).fit(X, y)
+    linker.save(tmp_path / "l.json.gz")
+    assert load_artifact(tmp_path / "l.json.gz", "linker", versions=(1,))[0] == 1
+    assert np.allclose(StoryLinker.load(tmp_path / "l.json.gz").predict_proba(X), linker.predict_proba(X), atol=1e-5)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "flipped", "not gzip", "not json", "a list"])
+def test_a_damaged_model_file_raises_artifact_error(tmp_path, damage):
+    path = tmp_path / "s.json.gz"
+    shutil.copyfile(str(_shipped(SCORER_FILE)), path)
+    data = path.read_bytes()
+    if damage == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    elif damage == "flipped":
+        path.write_bytes(data[:4000] + bytes([data[4000] ^ 0xFF]) + data[4001:])
+    elif damage == "not gzip":
+        path.write_bytes(b"{}")
+    elif damage == "not json":
+        path.write_bytes(gzip.compress(b"{not json"))
+    else:
+        path.write_bytes(gzip.compress(b"[1, 2]"))
+    for load in (PairScorer.load, StoryLinker.load):
+        with pytest.raises(ArtifactError, match=re.escape(str(path))):
+            load(path)
+
+
+def test_a_file_of_another_kind_version_or_feature_set_raises_artifact_error(tmp_path):
+    scorer_file = tmp_path / "scorer.json.gz"
+    shutil.copyfile(str(_shipped(SCORER_FILE)), scorer_file)
+    with pytest.raises(ArtifactError, match=r"not a samestory linker file \(format 'samestory-scorer/2'\)"):
+        StoryLinker.load(scorer_file)
+    _, doc = load_artifact(_shipped(LINKER_FILE), "linker", versions=(1,), legacy=lambda d: 1)
+    save_artifact(tmp_path / "future.json.gz", "linker", doc, version=7)
+    with pytest.raises(ArtifactError, match="format version 7; this release reads 1"):
+        StoryLinker.load(tmp_path / "future.json.gz")
+    save_artifact(tmp_path / "other.json.gz", "linker", {**doc, "features": ["cos"]}, version=1)
+    with pytest.raises(ArtifactError, match="do not match"):
+        StoryLinker.load(tmp_path / "other.json.gz")
+    save_artifact(tmp_path / "bare.json.gz", "scorer", {"params": {}}, version=2)
+    with pytest.raises(ArtifactError, match="without feature_names, encoder, boosters"):
+        PairScorer.load(tmp_path / "bare.json.gz")
+    with pytest.raises(FileNotFoundError):
+        PairScorer.load(tmp_path / "absent.json.gz")

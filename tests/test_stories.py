@@ -46,7 +46,7 @@ def test_eval_stories_reads_the_language_column(tmp_path):
             ("3", "en", "s2", "Valdoria parliament passes the 2027 budget by 61 votes to 54.")]
     path.write_text("id,lang,story,text\n" + "\n".join(",".join(f'"{x}"' for x in r) for r in rows) + "\n")
     proc = subprocess.run([sys.executable, "-m", "samestory.cli", "eval", "stories", str(path), "--text-col", "text",
-                           "--label-col", "story", "--lang-col", "lang", "--json"],
+                           "--label-col", "story", "--lang-col", "lang", "--format", "json"],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)

@@ -53,8 +53,8 @@ def test_merged_adapters_equal_the_trained_ones(texts):
     compute what the adapters computed while training."""
     import torch
 
-    from samestory.embed.lora import adapter_state, add_lora, merge_into
-    from samestory.embed.torch_e5 import TorchE5Encoder
+    from samestory.training.lora import adapter_state, add_lora, merge_into
+    from samestory.training.torch_e5 import TorchE5Encoder
 
     base = TorchE5Encoder(quantize=False)
     before = base.encode(texts)

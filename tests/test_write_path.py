@@ -67,7 +67,7 @@ def test_cli_adds_a_single_record_to_a_non_empty_index(tmp_path):
     db = tmp_path / "x.db"
     def run(path):
         return subprocess.run([sys.executable, "-m", "samestory.cli", "index", "add", str(path), "--db", str(db),
-                               "--json"], capture_output=True, text=True, timeout=300)
+                               "--format", "json"], capture_output=True, text=True, timeout=300)
 
     for i, text in enumerate(FERRY):
         one = tmp_path / f"one{i}.jsonl"
@@ -247,7 +247,8 @@ def test_an_index_from_the_previous_release_opens_and_grows(tmp_path):
         INSERT INTO old_stories SELECT id, vsum, n, 0, first, last, label, langs, merged_into FROM stories;
         DROP TABLE stories;
         ALTER TABLE old_stories RENAME TO stories;
-    """)
+        PRAGMA user_version = 0;
+    """)     # (releases before schema versions left user_version at 0)
     con.commit()
     corpus = Corpus(db, progress=False)
     report = corpus.add(_records(FERRY[2:], start=10))
@@ -346,7 +347,7 @@ def test_a_damaged_index_and_an_encoder_mismatch_say_so(tmp_path):
     bad.write_bytes(np.random.default_rng(2).bytes(4096))
     feed = tmp_path / "feed.jsonl"
     feed.write_text(json.dumps({"text": FERRY[0]}) + "\n")
-    for args in (["stories", "--db", str(bad)], ["index", "add", str(feed), "--db", str(bad)]):
+    for args in (["index", "stories", "--db", str(bad)], ["index", "add", str(feed), "--db", str(bad)]):
         proc = cli(*args)
         assert proc.returncode == 2 and f"not a samestory index (or damaged): {bad}" in proc.stderr
     hashed = tmp_path / "hashed.db"

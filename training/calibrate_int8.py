@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from samestory.embed.onnx_e5 import SMOOTHING_FILE
-from samestory.embed.torch_e5 import calibrate
+from samestory.training.torch_e5 import calibrate
 
 df = pd.read_csv(sys.argv[1])
 texts = (df.text1.tolist() + df.text2.tolist())[::40]  # every 40th article: ~64, every language

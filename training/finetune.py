@@ -32,16 +32,17 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from samestory.embed import cache_dir
+from samestory.embed import DEFAULT_SPEC, cache_dir
 from samestory.embed.backends import PrecomputedEncoder
 from samestory.embed.lora import SHIPPED as ADAPTER
-from samestory.embed.lora import add_lora, oof_vectors_path, save_adapter
+from samestory.embed.lora import oof_vectors_path
 from samestory.embed.onnx_e5 import OnnxE5Encoder
-from samestory.embed.torch_e5 import TorchE5Encoder
-from samestory.embed.torch_nn import mean_pool, pad_batch
 from samestory.evaluate.semeval import article_groups, load_pairs, pair_articles
 from samestory.text import text_units
 from samestory.text.units import weight
+from samestory.training.lora import add_lora, save_adapter
+from samestory.training.torch_e5 import TorchE5Encoder
+from samestory.training.torch_nn import mean_pool, pad_batch
 
 MODELS = Path(__file__).resolve().parents[1] / "src/samestory/models"
 
@@ -186,10 +187,10 @@ def encode_passages(top, frozen: int, data: Data, texts: list[str]) -> dict[str,
 
 def fit_scorer(args) -> None:
     """Cross-validate and fit the scorer on the out-of-fold tuned vectors."""
-    from samestory.train import train
+    from samestory.training.scorer import train
 
     # Trained on PyTorch's out-of-fold vectors; at run time the same weights run on ONNX Runtime.
-    summary = train(args.csv, args.scorer_out, encoder_spec=f"onnx-e5-int8+{ADAPTER}", folds=args.folds or 5,
+    summary = train(args.csv, args.scorer_out, encoder_spec=str(DEFAULT_SPEC), folds=args.folds or 5,
                     progress=False, encoder=PrecomputedEncoder(oof_vectors_path()),
                     encoder_name=OnnxE5Encoder.name_for(adapter=ADAPTER))
     print(f"scorer on out-of-fold tuned vectors -> {args.scorer_out}; CV Pearson {summary['cv_pearson']}, "

@@ -1,5 +1,5 @@
 """The corpus side: index, link, group into stories, and query (see ``Corpus``)."""
 from samestory.corpus.corpus import DEFAULT_ENCODER, Corpus
-from samestory.corpus.ingest import content_id
+from samestory.corpus.prepare import content_id
 
 __all__ = ["DEFAULT_ENCODER", "Corpus", "content_id"]

@@ -21,46 +21,42 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from samestory.embed import Encoder
+from samestory.index.aliases import follow
 from samestory.index.minhash import DuplicateIndex
 from samestory.signals.alignment import mutual_coverage, similarity
 from samestory.signals.lexical import containment, copied_share, shingles
 from samestory.stories.link import Fingerprint
-from samestory.text import sentences
+from samestory.text import same_language, sentences
 from samestory.types import Article
 
 
 @dataclass(frozen=True)
 class CopySettings:
-    # Same language: MinHash resemblance >= 0.2 makes a candidate (an excerpt or an edited copy
-    # resembles its source far less than 0.5); word 3-gram containment >= 0.55, either way,
-    # makes it a copy (edited copies on dup_dev: 0.58 and up; at 0.5 a same-story report that
-    # quotes half of another passed).
+    """When a stored article and a new one are copies, excerpts or translations of each other.
+
+    Same language: a MinHash resemblance of at least ``duplicate_jaccard`` makes a candidate
+    (at most ``max_candidates``), and word 3-gram containment of at least ``copy_containment``,
+    either way, makes it a copy. Where each text names at least ``template_names`` names the
+    other does not (a template filled in for other people or companies), it takes
+    ``template_containment``. Across languages: a neighbour with head cosine of at least
+    ``translation_cosine`` whose first ``alignment_sentences`` sentences and this article's
+    cover each other at ``translation_alignment`` or more (the mean of each sentence's best
+    match, in the weaker direction) is a translation; one that joined the wrong group moves
+    to its own source when that aligns better by ``rehome_margin``. A copy of at least
+    ``story_chars`` characters (CJK counting three) joins its source's story.
+
+    How each value was chosen, with its figures: training/LOG.md.
+    """
+
     duplicate_jaccard: float = 0.2
     copy_containment: float = 0.55
     max_candidates: int = 20
-    # A template filled in for other people or companies ("Does X Have A Particularly Volatile
-    # Share Price?") shares most of its text with another fill but few names. Where each text
-    # names at least 5 names the other does not, it takes containment >= 0.8 to be a copy. On
-    # dup_dev, true copies below 0.8 have at most 3 such names a side, wire copies 4 (at 0.83
-    # and up); the template pair there, 6 and 9 (containment 0.70).
     template_names: int = 5
     template_containment: float = 0.8
-    # Translations, calibrated on multilingual_stories/dup_dev.jsonl (training/LOG.md): a
-    # neighbour in another language with head cosine >= 0.88 (every true translation there is
-    # above it) whose first 12 sentences and this article's cover each other at >= 0.895 (the
-    # mean of each sentence's best match, in the weaker direction). Pairs that pass: 101 of the
-    # 110 translation pairs (105 with the groups they join), 4 of 95 other outlets' same-story
-    # reports, 5 of 594 other pairs.
     translation_cosine: float = 0.88
     translation_alignment: float = 0.895
     alignment_sentences: int = 12
-    # A translation that joined the wrong group (it came before its own source, which it aligns
-    # with better) moves to its source when that comes: aligned with it by this much more than
-    # with the text in that language its group holds. On dup_dev: a template's Russian fill,
-    # 0.944 with its source and 0.900 with the other fill it joined first.
     rehome_margin: float = 0.02
-    # A copy of at least this much text (in Latin characters, CJK counting three) is put in its
-    # source's story: on multilingual_stories/dev.csv that lifts pairwise F1 (CV) 0.663 -> 0.685.
     story_chars: int = 200
 
 
@@ -79,10 +75,8 @@ class CopyGroups:
     moved: set[int] = field(default_factory=set)
 
     def root(self, key: int) -> int:
-        found = self.batch.get(key) or self.stored.get(key) or key
-        while found in self.merged:
-            found = self.merged[found]
-        return found
+        """The root of ``key``'s copy group as it stands after the batch (``key`` for a root)."""
+        return follow(self.batch.get(key) or self.stored.get(key) or key, self.merged.get)
 
     def members(self, root: int) -> set[int]:
         """A group's members, its root included."""
@@ -166,7 +160,7 @@ class CopyFinder:
         if not roots:
             return None, None
         root = self.groups.join(rowid, roots, lambda k: (self.known(k).ts, k))
-        if self.known(root).lang != article.lang:
+        if not same_language(self.known(root).lang, article.lang):
             return root, None
         return root, round(copied_share(article.full_text, self._text([root])[root])[0], 4)
 

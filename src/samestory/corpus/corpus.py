@@ -20,10 +20,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from samestory.corpus import queries
+from samestory.corpus.assign import LinkSettings
 from samestory.corpus.copies import CopySettings
-from samestory.corpus.ingest import LinkSettings, Prepared, add_batch, prepare
+from samestory.corpus.ingest import add_batch
+from samestory.corpus.precomputed import Precomputed
+from samestory.corpus.prepare import LanguagePrior, Prepared, prepare
 from samestory.corpus.state import IndexState, ann_path, open_ann
-from samestory.embed import CachedEncoder, Encoder, load_encoder
+from samestory.embed import DEFAULT_SPEC, CachedEncoder, Encoder, load_encoder
 from samestory.index.ann import VectorIndex
 from samestory.index.repair import CHECKS, CheckReport, check, repair_once
 from samestory.index.store import Store
@@ -46,11 +49,10 @@ from samestory.types import (
 
 if TYPE_CHECKING:
     from samestory.pipeline import Comparer
-    from samestory.scale.embedded import Precomputed
 
 #: The pair scorer's fine-tuned weights with e5's "query:" prefix: the corpus and the scorer
 #: share one model in a process (see embed.onnx_e5), and the story linker is trained on these vectors.
-DEFAULT_ENCODER = "onnx-e5-int8-query+e5-lora-semeval"
+DEFAULT_ENCODER = str(DEFAULT_SPEC.for_queries())
 #: During a long ``add`` run, ``PATH.usearch`` is written at most this often (seconds).
 MID_RUN_CHECKPOINT_SECONDS = 300.0
 log = logging.getLogger(__name__)
@@ -152,7 +154,9 @@ class Corpus:
                     self.store.set_meta("encoder", self.encoder.name)
                     if self._encoder_spec:
                         self.store.set_meta("encoder_spec", self._encoder_spec)
+                prior = LanguagePrior()
                 for prepared, ahead in batches:
+                    prior.apply(prepared)    # a short headline gets its feed's language where detection was unsure
                     # A failed batch raises with nothing changed in memory or on disk (see add_batch).
                     if ahead is None:
                         result = add_batch(prepared, self.state(), self.store, self.encoder, self.linker,

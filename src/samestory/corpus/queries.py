@@ -5,6 +5,7 @@ reader never sees half a batch.
 """
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -14,20 +15,35 @@ from samestory.index.rows import StoredArticle
 from samestory.index.store import Store
 from samestory.ingest.validate import safe_iso
 from samestory.signals.lexical import copied_share
+from samestory.text import same_language, sentences
+from samestory.text.units import cut
 from samestory.types import Article, SimilarArticle, Story, StoryMember
 
 if TYPE_CHECKING:
     from samestory.pipeline import Comparer
 
 LABEL_CHARS = 160
+#: A "translation" that shares this much of its word 3-grams with its source is a copy
+#: whose language was mistaken.
+TRANSLATION_MAX_COPIED = 0.3
 
 
 def label_of(article: StoredArticle) -> str:
-    """A story's label: its central article's headline, or the opening of its text."""
+    """An article's label: its headline, or else its first sentence, cut at a word boundary
+    to ``LABEL_CHARS`` (a text run together by a scraper has no first sentence shorter)."""
     if article.title.strip():
-        return article.title.strip()
-    first = next((line.strip() for line in article.text.splitlines() if line.strip()), "")
-    return first if len(first) <= LABEL_CHARS else first[:LABEL_CHARS - 1].rstrip() + "…"
+        return " ".join(article.title.split())
+    first = next(iter(sentences(article.text)), "") or " ".join(article.text.split())
+    first = " ".join(first.split())
+    return first if len(first) <= LABEL_CHARS else cut(first, LABEL_CHARS - 1) + "…"
+
+
+def central_member(members: list[tuple[StoredArticle, np.ndarray]], vsum: np.ndarray) -> StoredArticle:
+    """The story's most central article in its most common language (so a story's label is in
+    the language most of its reports are, not a translation's)."""
+    langs = Counter(a.lang for a, _ in members)
+    main = max(langs, key=lambda lang: (langs[lang], lang != "und"))
+    return max((m for m in members if m[0].lang == main), key=lambda m: float(m[1] @ vsum))[0]
 
 
 def similar(store: Store, ann: VectorIndex, article: Article, vec: np.ndarray, exclude: set[int], k: int,
@@ -46,7 +62,7 @@ def similar(store: Store, ann: VectorIndex, article: Article, vec: np.ndarray, e
     results = []
     for key, s in hits:
         a, sc = found[key], scores.get(key)
-        results.append(SimilarArticle(id=a.id, title=a.title, story=store.resolve_story(a.story) if a.story else None,
+        results.append(SimilarArticle(id=a.id, title=label_of(a), story=store.resolve_story(a.story) if a.story else None,
                                       similarity=round(float(s), 4), date=a.date, lang=a.lang,
                                       overall=sc.overall if sc else None, same_story=sc.same_story if sc else None,
                                       record_id=a.record_id, also_record_ids=also.get(a.id, [])))
@@ -62,7 +78,7 @@ def stories(store: Store, since: float | None = None, members: bool = False, lim
         found = store.story_members(row.id)
         if not found:
             continue
-        central = max(found, key=lambda m: float(m[1] @ row.vsum))[0]
+        central = central_member(found, row.vsum)
         ids = {a.rowid: a.id for a, _ in found}
 
         def source_id(a: StoredArticle, ids: dict[int, str] = ids) -> str | None:
@@ -95,11 +111,13 @@ def story(store: Store, sid: int) -> Story | None:
 def copy_kind(copy: StoredArticle, source: StoredArticle) -> tuple[str, float | None]:
     """``translation`` (another language), ``excerpt`` (mostly the source's text, but less than
     70% of it) or ``copy`` (whole, or edited: words dropped, sentences moved), with the share
-    of the copy's text found in the source (None across languages). Measured here, against
-    the group's root as it is now: groups merge when an article joins two of them."""
-    if copy.lang != source.lang:
-        return "translation", None
+    of the copy's text found in the source (None for a translation). Measured here, against
+    the group's root as it is now: groups merge when an article joins two of them. Two texts
+    that share much of their wording are never a translation, whatever their language tags
+    say (a short headline's language is a guess)."""
     copied, covered = copied_share(copy.to_article().full_text, source.to_article().full_text)
+    if not same_language(copy.lang, source.lang) and copied < TRANSLATION_MAX_COPIED:
+        return "translation", None
     return ("excerpt" if copied >= 0.7 and covered < 0.7 else "copy"), round(copied, 4)
 
 

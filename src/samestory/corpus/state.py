@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from samestory.index.aliases import follow
 from samestory.index.ann import VectorIndex
 from samestory.index.minhash import DuplicateIndex
-from samestory.index.rows import ArticleRow
+from samestory.index.rows import BatchDelta
 from samestory.index.store import Store
 from samestory.stories.cluster import StoryClusterer, StorySettings, StoryState
 from samestory.stories.link import DEFAULT_DENSITY, Fingerprint, keywords, name_keys, number_keys, unpack_keywords
@@ -103,21 +104,17 @@ class IndexState:
 
     def live_story(self, sid: int | None) -> int | None:
         """The story a (maybe merged) story id now lives on as."""
-        while sid in self.alias:
-            sid = self.alias[sid]
-        return sid
+        return None if sid is None else follow(sid, self.alias.get)
 
     def story(self, rowid: int) -> int | None:
         """The live story of a stored article."""
         return self.live_story(self.story_of.get(rowid))
 
-    def apply(self, rows: list[ArticleRow], fingerprints: list[Fingerprint], merged: dict[int, int],
-              links: Iterable[tuple[int, int, float]] = (), moves: dict[int, int] | None = None,
-              copy_merges: dict[int, int] | None = None, copy_moves: dict[int, int | None] | None = None) -> None:
-        """Take in a batch the store has committed."""
-        self.story_of.update(moves or {})
-        self.add_links(links)
-        for member, root in (copy_moves or {}).items():     # it translates a later article better
+    def apply(self, delta: BatchDelta[Fingerprint]) -> None:
+        """Take in a batch the store has committed (the same ``BatchDelta`` it wrote)."""
+        self.story_of.update(delta.moves)
+        self.add_links(delta.links)
+        for member, root in delta.copy_moves.items():     # it translates a later article better
             old = self.dup_root.pop(member, None)
             if old is not None:
                 self.dup_members[old].discard(member)
@@ -125,17 +122,17 @@ class IndexState:
                     del self.dup_members[old]
             if root is not None:
                 self._join_copy(member, root)
-        for row, fp in zip(rows, fingerprints):
+        for row, fp in zip(delta.rows, delta.prints, strict=True):
             self.fingerprints[row.rowid] = fp
             self.story_of[row.rowid] = row.story
             if row.dup_of is not None:
                 self._join_copy(row.rowid, row.dup_of)
             self.dups.add(row.rowid, row.minhash)
             self.next_rowid = max(self.next_rowid, row.rowid + 1)
-        for old, new in (copy_merges or {}).items():      # an article joined two copy groups
+        for old, new in delta.copy_merges.items():      # an article joined two copy groups
             for member in self.dup_members.pop(old, set()):
                 self._join_copy(member, new)
             self._join_copy(old, new)
-        if rows:
-            self.ann.add(np.array([r.rowid for r in rows]), np.stack([r.vec for r in rows]))
-        self.alias.update(merged)
+        if delta.rows:
+            self.ann.add(np.array([r.rowid for r in delta.rows]), np.stack([r.vec for r in delta.rows]))
+        self.alias.update(delta.merged)

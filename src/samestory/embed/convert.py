@@ -6,7 +6,7 @@ map), then a directory of named tensors, the matrices as Q4_0 blocks (an fp16
 scale and 32 four-bit weights). Dequantising gives the same weights the C engine
 multiplies with. Nothing is cached here: the ONNX encoder (``embed.onnx_e5``) is
 built from these arrays once and cached as ``.onnx``; the PyTorch rebuild
-(``embed.torch_e5``, for training) reads them on every load.
+(``samestory.training.torch_e5``, for training) reads them on every load.
 """
 from __future__ import annotations
 

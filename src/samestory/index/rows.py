@@ -8,8 +8,9 @@ exception that would make every later read of the index fail.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -117,3 +118,27 @@ def as_uint32(blob: bytes | None) -> np.ndarray | None:
     return None if blob is None else np.frombuffer(blob, np.uint32)
 
 
+
+
+#: One input record's outcome as the store keeps it: (source, line, article id, error, record id).
+InputRow = tuple[str, int, "str | None", "str | None", "str | None"]
+P = TypeVar("P")
+
+
+@dataclass(frozen=True)
+class BatchDelta(Generic[P]):
+    """Everything one batch changes, as the store writes it (one transaction) and the in-memory
+    index then applies it (``IndexState.apply``): the same value for both, so they cannot drift.
+
+    ``prints`` (the linker's fingerprints, one per row) are memory only; the store keeps what
+    they are made of in the rows."""
+
+    rows: Sequence[ArticleRow] = ()
+    prints: Sequence[P] = ()
+    stories: Sequence[StoryRow] = ()                  # stories the batch changed, as they now are
+    merged: Mapping[int, int] = field(default_factory=dict)           # story -> the story it joined
+    inputs: Sequence[InputRow] = ()
+    links: Sequence[tuple[int, int, float]] = ()      # likely same-story pairs (newer, older, P)
+    moves: Mapping[int, int] = field(default_factory=dict)            # stored article -> its new story
+    copy_merges: Mapping[int, int] = field(default_factory=dict)      # copy group root -> the root it joined
+    copy_moves: Mapping[int, int | None] = field(default_factory=dict)  # stored article -> new root (None: a root)

@@ -17,7 +17,6 @@ import os
 import sqlite3
 import time
 import urllib.parse
-import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,8 +24,9 @@ from typing import Any, cast
 
 import numpy as np
 
-from samestory.index.rows import ArticleRow, LinkRow, StoredArticle, StoryRow, as_uint32, pack_langs, unpack_langs
-from samestory.index.schema import create_or_upgrade
+from samestory.index.aliases import follow
+from samestory.index.migrate import readable, upgrade
+from samestory.index.rows import BatchDelta, LinkRow, StoredArticle, StoryRow, as_uint32, pack_langs, unpack_langs
 from samestory.types import InputError, StoreBusy, StoreChanged
 
 log = logging.getLogger(__name__)
@@ -43,8 +43,8 @@ class Store:
         lock_timeout: how long ``writer`` waits for another process's writer lock, in seconds.
 
     Raises:
-        FileNotFoundError: ``readonly`` and there is no such file.
-        InputError: the file is not a samestory index, or is damaged.
+        InputError: ``readonly`` and there is no such file; or the file is not a samestory index,
+            or is damaged.
     """
 
     def __init__(self, path: str | Path, readonly: bool = False, lock_timeout: float = 30.0):
@@ -53,7 +53,7 @@ class Store:
         self.lock_timeout = lock_timeout
         self._writing = 0
         if readonly and not self.path.exists():
-            raise FileNotFoundError(f"{path}: no such index (create it with 'samestory index add')")
+            raise InputError(f"{path}: no such index (create it with 'samestory index add')")
         if not readonly:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = self._connect()
@@ -61,14 +61,11 @@ class Store:
             if not readonly:
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=NORMAL")
-                create_or_upgrade(self.db)
-                # What derived files (PATH.usearch) are tied to: a copied or replaced file is another store.
-                self.db.execute("INSERT OR IGNORE INTO meta VALUES ('store_id', ?)", (json.dumps(uuid.uuid4().hex),))
-            have = {r[1] for r in self.db.execute("PRAGMA table_info(articles)")}
-            # an older file opened read-only has no record ids to show
-            self._cols = f"{_ARTICLE_COLS}, {'ext_id' if 'ext_id' in have else 'NULL'}"
+                upgrade(self.db)
+            has = readable(self.db)     # an older file opened read-only may have no record ids to show
+            self._cols = f"{_ARTICLE_COLS}, {'ext_id' if has.record_id_column else 'NULL'}"
+            self._record_ids = has.record_ids_table
             tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            self._record_ids = "record_ids" in tables      # not in an older file opened read-only
         except sqlite3.DatabaseError as exc:
             self.db.close()
             if not readonly and "readonly" in str(exc):
@@ -180,16 +177,11 @@ class Store:
         finally:
             self.db.execute("COMMIT")
 
-    def write_batch(self, rows: Sequence[ArticleRow], stories: Sequence[StoryRow], merged: dict[int, int],
-                    inputs: Sequence[tuple[str, int, str | None, str | None, str | None]],
-                    links: Sequence[tuple[int, int, float]] = (), moves: dict[int, int] | None = None,
-                    copy_merges: dict[int, int] | None = None, copy_moves: dict[int, int | None] | None = None
-                    ) -> None:
-        """A batch's articles, the stories it changed, merges, stored articles that moved
-        story, the batch's likely links, copy groups merged into others (old root -> new
-        root), stored articles that moved to another copy group (rowid -> new root, None for
-        a root) and input outcomes (source, line, article, error, the record's own id), in one
-        transaction."""
+    def write_batch(self, delta: BatchDelta[Any]) -> None:
+        """A batch's articles, the stories it changed, merges, stored articles that moved story,
+        its likely links, copy groups merged into others, stored articles that moved to another
+        copy group and its input outcomes (``BatchDelta``), in one transaction."""
+        rows, moves, copy_moves, copy_merges = delta.rows, delta.moves, delta.copy_moves, delta.copy_merges
         with self.batch() as db:
             db.executemany(
                 "INSERT INTO articles (rowid, id, title, text, lang, date, ts, url, source, story, dup_of, copied, "
@@ -200,26 +192,26 @@ class Store:
                   r.minhash.astype(np.uint32).tobytes(), r.added, np.asarray(sorted(r.names), np.uint32).tobytes(),
                   r.keywords, np.asarray(sorted(r.numbers), np.uint32).tobytes(), r.tokens, r.density, int(r.dated),
                   r.article.id) for r in rows])
-            db.executemany("UPDATE articles SET story=? WHERE rowid=?", [(s, r) for r, s in (moves or {}).items()])
-            db.executemany("INSERT OR REPLACE INTO links VALUES (?,?,?)", links)
+            db.executemany("UPDATE articles SET story=? WHERE rowid=?", [(s, r) for r, s in moves.items()])
+            db.executemany("INSERT OR REPLACE INTO links VALUES (?,?,?)", delta.links)
             db.executemany("UPDATE articles SET dup_of=?, copied=NULL WHERE rowid=?",
-                           [(root, member) for member, root in (copy_moves or {}).items()])
+                           [(root, member) for member, root in copy_moves.items()])
             # a merged group's members now copy the new root, whose share of them was never measured
             db.executemany("UPDATE articles SET dup_of=?, copied=NULL WHERE dup_of=? OR rowid=?",
-                           [(new, old, old) for old, new in (copy_merges or {}).items()])
-            for drop, keep in merged.items():
+                           [(new, old, old) for old, new in copy_merges.items()])
+            for drop, keep in delta.merged.items():
                 db.execute("UPDATE articles SET story=? WHERE story=?", (keep, drop))
                 db.execute("INSERT INTO stories (id, vsum, n, tsum, merged_into) VALUES (?, x'', 0, 0, ?) "
                            "ON CONFLICT(id) DO UPDATE SET merged_into=excluded.merged_into, n=0", (drop, keep))
             db.executemany(
-                "INSERT OR REPLACE INTO stories (id, vsum, n, tsum, first, last, langs) VALUES (?,?,?,0,?,?,?)",
+                "INSERT OR REPLACE INTO stories (id, vsum, n, tsum, first, last, langs) VALUES (?,?,?,0,?,?,?)",  # tsum: unread
                 [(s.id, s.vsum.astype(np.float64).tobytes(), s.n, s.first, s.last, pack_langs(s.langs))
-                 for s in stories])
+                 for s in delta.stories])
             db.executemany("INSERT OR REPLACE INTO inputs (source, line, article, error) VALUES (?,?,?,?)",
-                           [i[:4] for i in inputs])
+                           [i[:4] for i in delta.inputs])
             db.executemany("INSERT OR IGNORE INTO record_ids VALUES (?,?)",      # (a lone surrogate, escaped)
                            [(article, record_id.encode("utf-8", "backslashreplace").decode())
-                            for _, _, article, _, record_id in inputs if article and record_id])
+                            for _, _, article, _, record_id in delta.inputs if article and record_id])
             db.executemany("INSERT INTO line_counts VALUES (?, 1) ON CONFLICT(key) DO UPDATE SET n = n + 1",
                            [(k,) for r in rows for k in r.line_keys])
 
@@ -367,14 +359,14 @@ class Store:
 
     def resolve_story(self, story: int) -> int | None:
         """A merged story's id leads to the story it joined; None if there is no such story."""
-        for _ in range(10_000):
-            row = self.db.execute("SELECT merged_into FROM stories WHERE id=?", (story,)).fetchone()
-            if row is None:
-                return None
-            if row[0] is None:
-                return story
-            story = row[0]
-        return None
+        if self.db.execute("SELECT 1 FROM stories WHERE id=?", (story,)).fetchone() is None:
+            return None
+
+        def joined(sid: int) -> int | None:
+            row = self.db.execute("SELECT merged_into FROM stories WHERE id=?", (sid,)).fetchone()
+            return row[0] if row else None
+
+        return follow(story, joined)
 
     def copies(self) -> list[tuple[int, int, float | None]]:
         """(rowid, rowid of its source, copied share) of every copy, earliest first."""

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from samestory.ingest.archives import from_newsplease, is_newsplease
 from samestory.types import InputError
 
 #: Bytes read from one article file; a larger file is read up to here and the
@@ -19,12 +20,23 @@ MAX_BYTES = 5_000_000
 _HTML_HINTS = ("<html", "<!doctype html", "<body", "<article", "<p>", "<div", "<head")
 
 
+#: What a file that is not text is, by its first bytes (its "magic number").
+_MAGIC = ((b"%PDF", "a PDF document"), (b"PK\x03\x04", "a ZIP archive (or a .docx/.odt document)"),
+          (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+          (b"\xd0\xcf\x11\xe0", "an old Microsoft Office document"), (b"\x1f\x8b", "gzip data (name it .gz)"),
+          (b"RIFF", "a RIFF file (image, sound or video)"), (b"\x7fELF", "a program"))
+
+
 def _decode(data: bytes, name: str) -> str:
     """Text from bytes: UTF-8 (a leading byte-order mark dropped), else cp1252.
-    Raises ``InputError`` for an empty or binary input."""
+    Raises ``InputError`` for an empty or binary input, naming what it is when its first
+    bytes say (a PDF, an image, a ZIP or Office document)."""
     data = data.removeprefix(codecs.BOM_UTF8)
     if not data.strip():
         raise InputError(f"{name}: empty input")
+    for magic, what in _MAGIC:
+        if data.startswith(magic):
+            raise InputError(f"{name}: {what}, not text, HTML or JSON (extract its text first)")
     sample = data[:8192]
     controls = sum(b < 9 or 13 < b < 32 for b in sample)
     if b"\x00" in sample or controls > len(sample) * 0.05:
@@ -45,6 +57,8 @@ def looks_like_html(text: str) -> bool:
 def record_from_json(obj: Any, name: str) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise InputError(f"{name}: JSON must be an object with a 'text' or 'html' field")
+    if is_newsplease(obj):      # news-please's output: maintext, date_publish, language, url
+        obj = from_newsplease(obj)
     if not any(isinstance(obj.get(k), str) and obj[k].strip() for k in ("text", "html")):
         raise InputError(f"{name}: JSON object has no non-empty 'text' or 'html' field")
     return {**obj, "_format": "json"}

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from samestory.ingest.archives import from_newsplease, is_newsplease, iter_warc
 from samestory.ingest.read import MAX_BYTES, record_from_bytes
 from samestory.types import InputError
 
@@ -37,6 +38,16 @@ class Columns:
     url: str = "url"
     id: str = "id"
     lang: str = "lang"
+
+    def missing(self, header: Sequence[str]) -> list[str]:
+        """The columns named away from their defaults (``--time-col TIME``) that ``header``
+        lacks, each as ``column 'TIME' (--time-col) is not in the file``: a misspelt flag is
+        an error, never a field silently left empty."""
+        flags = {"text": "--text-col", "title": "--title-col", "html": "--html-col", "date": "--time-col",
+                 "url": "--url-col", "id": "--id-col", "lang": "--lang-col"}
+        have = set(header)
+        return [f"column {getattr(self, field)!r} ({flag}) is not in the file" for field, flag in flags.items()
+                if getattr(self, field) != field and getattr(self, field) not in have]
 
 
 @dataclass(frozen=True)
@@ -65,7 +76,7 @@ def _kind(path: Path) -> str:
     if suffixes and suffixes[-1] == ".gz":
         suffixes = suffixes[:-1]
     last = suffixes[-1] if suffixes else ""
-    return {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv"}.get(last, last)
+    return {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv", ".warc": "warc"}.get(last, last)
 
 
 def _mapped(row: dict[str, Any], cols: Columns) -> dict[str, Any]:
@@ -167,7 +178,7 @@ def _jsonl(path: Path, cols: Columns) -> Iterator[InputRecord]:
         if not isinstance(obj, dict):
             yield InputRecord(str(path), n, None, "JSON line is not an object")
             continue
-        yield _read(str(path), n, _mapped(obj, cols))
+        yield _read(str(path), n, _mapped(from_newsplease(obj) if is_newsplease(obj) else obj, cols))
 
 
 def _breaks_off(exc: BaseException) -> str:
@@ -195,8 +206,15 @@ def _csv(path: Path, cols: Columns, delimiter: str) -> Iterator[InputRecord]:
         except (csv.Error, _LineTooLong, EOFError, OSError, zlib.error) as exc:
             yield InputRecord(name, 0, None, f"unreadable CSV header: {exc}")
             return
-        if header is None or not wanted & set(header):
+        if header is None:
+            yield InputRecord(name, 0, None, "empty file: no header row, no records")
+            return
+        if not wanted & set(header):
             yield InputRecord(name, 0, None, f"no text column: expected one of {sorted(wanted)}, found {header}")
+            return
+        missing = cols.missing(header)
+        if missing:
+            yield InputRecord(name, 0, None, f"{'; '.join(missing)}: the columns are {header}")
             return
         n = 0
         while True:
@@ -323,5 +341,8 @@ def iter_records(inputs: Sequence[str | Path], cols: Columns = Columns(),
             yield from _csv(path, cols, "\t" if kind == "tsv" else ",")
         elif kind in _FILE_SUFFIXES:
             yield from _file(path)
+        elif kind == "warc":     # web archives (CC-NEWS): one record per HTML response, URL and WARC-Date kept
+            for n, page, problem, url in iter_warc(path, MAX_BYTES):
+                yield InputRecord(str(path), n, page, problem, url)
         else:
             yield InputRecord(str(path), 0, None, f"unsupported input type {''.join(path.suffixes) or '(none)'}")

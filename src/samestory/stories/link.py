@@ -1,44 +1,39 @@
 """Same story or not, for one article and one of its candidate neighbours.
 
-A cosine threshold cannot serve every input: unrelated full news articles sit
-closer in e5 space (same-story cosine needs about 0.94) than unrelated headlines
-(about 0.82), and a translation sits lower than a copy. ``StoryLinker`` is a small
-LightGBM classifier over cheap pair features that the corpus keeps for every
-article anyway, so it can judge every ANN candidate without the pair scorer's
-full analysis:
+``StoryLinker`` is a small LightGBM classifier over cheap pair features that the
+corpus keeps for every article, so it can judge every ANN candidate without the
+pair scorer's full analysis. One row of ``FEATURES`` per (article, candidate):
 
 - ``cos``: cosine of the two head vectors;
 - ``csls``: the same cosine corrected for how crowded both neighbourhoods are
-  (``2 cos - density_a - density_b``, density = mean cosine to the 10 nearest
-  earlier articles; Conneau et al., 2018), which helps most on full articles,
-  where every news text has many close neighbours;
+  (``2 cos - density_a - density_b``, density = mean cosine to the
+  ``DENSITY_NEIGHBOURS`` nearest earlier articles; Conneau et al., 2018);
 - ``cross_language``, ``minhash`` (word 3-gram Jaccard estimate), ``names``
   (Jaccard of the name-like words, transliterated and cut to 6 letters so that
   "Petrov", "Петров" and "Petrova" meet), ``log_tokens`` (the shorter text's
-  length: headline or article), ``days_apart``;
+  length), ``days_apart``;
 - ``keywords``: weighted Jaccard of the two texts' 64 rarest words, each
-  weighted by how rare it is in its language (``7 - Zipf frequency``, from
-  wordfreq's tables), so "Crimea" counts and "said" does not;
-- ``undated``: either article came without a date (then it is dated when first
-  seen, and ``days_apart`` is set to 0: how fast a batch was read is no evidence);
-- ``numbers``: Jaccard of the numbers both mention, which a translation keeps
-  when every word and name changes script;
+  weighted by how rare it is in its language (``MAX_WEIGHT`` minus its Zipf
+  frequency, from wordfreq's tables);
+- ``undated``: either article came without a date (then ``days_apart`` is 0);
+- ``numbers``: Jaccard of the numbers both mention;
 - ``rank`` (log of the candidate's place among the article's neighbours) and
-  ``below_best`` (its cosine below the best candidate's): a translation is
-  usually an article's nearest neighbour even where cross-language cosines run low.
+  ``below_best`` (its cosine below the best candidate's).
 
-It is trained by ``training/train_linker.py`` on the three development settings
-at once (multilingual full articles, UCI headlines as a stream and text only),
-on the same features the corpus computes, and shipped as JSON (no pickle).
+``predict_proba`` gives P(same story) per row. The model file
+(``samestory.artifacts``, kind ``linker``, format 1; files from before format
+names load as format 1) holds the feature names, which must equal ``FEATURES``,
+the trees as LightGBM text and compiled to ONNX (``samestory.trees``), and the
+training summary. It is trained by ``samestory.training.linker`` through
+``training/fit_linker.py``; why these features, and their figures, are in
+``training/LOG.md``.
 """
 from __future__ import annotations
 
 import functools
-import gzip
-import json
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -47,9 +42,12 @@ from typing import Any
 import numpy as np
 from anyascii import anyascii
 
+from samestory.artifacts import ArtifactError, load_artifact, save_artifact
+
 FEATURES = ("cos", "csls", "cross_language", "minhash", "names", "log_tokens", "days_apart", "keywords", "undated",
             "numbers", "rank", "below_best")
 DEFAULT_MODEL = "story-linker-v1.json.gz"
+FORMAT_VERSION = 1
 DENSITY_NEIGHBOURS = 10
 MAX_WEIGHT = 7.0        # a word's weight is 7 - its Zipf frequency ("the" is about 7.7)
 DEFAULT_DENSITY = 0.8   # an article with no earlier neighbour: a typical value, so csls stays defined
@@ -218,25 +216,34 @@ class StoryLinker:
         return self.booster_.predict(X) if len(X) else np.zeros(0)
 
     def save(self, path: str | Path) -> None:
+        """Write the fitted linker as a model file (see the module docstring).
+
+        Raises:
+            ImportError: onnxmltools (the ``train`` extra) is not installed.
+        """
         from samestory.trees import compile_booster
 
         doc = {"features": list(FEATURES), "summary": self.summary,
                "params": {"n_estimators": self.n_estimators, "num_leaves": self.num_leaves,
                           "learning_rate": self.learning_rate, "min_child_samples": self.min_child_samples},
                "model": self.booster_.model_to_string(), "compiled": compile_booster(self.booster_)}
-        with gzip.open(path, "wt", encoding="utf-8") as fh:
-            json.dump(doc, fh)
+        save_artifact(path, "linker", doc, FORMAT_VERSION)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> StoryLinker:
-        """The shipped linker by default; prediction runs the compiled trees (``samestory.trees``)."""
-        if path is None:
-            with resources.as_file(resources.files("samestory.models") / DEFAULT_MODEL) as p:
-                return cls.load(p)
-        with gzip.open(path, "rt", encoding="utf-8") as fh:
-            doc = json.load(fh)
+        """The shipped linker by default; prediction runs the compiled trees (``samestory.trees``).
+
+        Raises:
+            OSError: the file cannot be opened.
+            samestory.artifacts.ArtifactError: it is not a linker file this release reads, or its
+                features are not this version's ``FEATURES``.
+        """
+        source = resources.files("samestory.models") / DEFAULT_MODEL if path is None else path
+        _, doc = load_artifact(source, "linker", versions=(FORMAT_VERSION,), required=("features", "params", "model"),
+                               legacy=_legacy_version)
         if tuple(doc["features"]) != FEATURES:
-            raise RuntimeError(f"{path}: features {doc['features']} do not match this version's {FEATURES}")
+            raise ArtifactError(f"{path or DEFAULT_MODEL}: features {doc['features']} do not match this "
+                                f"version's {FEATURES}")
         linker = cls(**doc["params"], summary=doc.get("summary", {}))
         if "compiled" in doc:
             from samestory.trees import CompiledTrees
@@ -247,3 +254,8 @@ class StoryLinker:
 
             linker.booster_ = lgb.Booster(model_str=doc["model"])
         return linker
+
+
+def _legacy_version(doc: Mapping[str, Any]) -> int | None:
+    """Linker files from before format names: format 1 when they hold its fields."""
+    return FORMAT_VERSION if "features" in doc and "model" in doc else None

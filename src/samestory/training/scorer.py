@@ -1,12 +1,14 @@
-"""Train the scorer on a SemEval-format CSV, with grouped cross-validation first.
+"""Fit a ``PairScorer`` on a SemEval-format CSV, cross-validated first.
 
-``samestory train ../shared/data/semeval22/dev.csv --out my-scorer.json.gz`` trains a
-scorer on the features of any encoder (``--encoder``). The shipped model
-(``models/scorer-v4.json.gz``) is trained through this module by
-``training/finetune.py`` (``make train``), on the out-of-fold vectors of the
-fine-tuned encoder. The cross-validation groups are connected components of the
-article graph (see ``evaluate.article_groups``), so the figures it prints are for
-articles the model never saw.
+``train(csv, out, encoder_spec=...)`` computes the pair features with the encoder
+``encoder_spec`` names (or an ``Encoder`` given, such as the out-of-fold vectors
+of the encoder's fine-tuning), cross-validates with ``GroupKFold`` over connected
+components of the article graph (``evaluate.article_groups``: the figures are for
+articles the model never saw), fits on every pair and saves the model file with
+the cross-validation figures in its ``summary``. ``samestory train`` and
+``training/finetune.py`` (``make train``, the shipped scorer) call it.
+
+Raises ``InputError`` for a CSV without the gold columns.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from samestory.embed import CachedEncoder, Encoder, load_encoder
+from samestory.embed import DEFAULT_SPEC, CachedEncoder, Encoder, EncoderSpec, load_encoder
 from samestory.evaluate.semeval import analyse_pairs, article_groups, load_pairs, report
 from samestory.scoring import PairScorer
 from samestory.signals import feature_matrix, feature_names, judgeable
@@ -27,9 +29,12 @@ if TYPE_CHECKING:
     import pandas as pd
 
 log = logging.getLogger(__name__)
+#: The encoder a scorer is trained on by default: the shipped model without its adapter, which
+#: was tuned on SemEval pairs (a scorer fitted on its in-sample vectors would be flattered).
+TRAIN_SPEC = DEFAULT_SPEC.untuned()
 
 
-def training_data(csv_path: str | Path, encoder_spec: str = "onnx-e5-int8", progress: bool = True,
+def training_data(csv_path: str | Path, encoder_spec: str | EncoderSpec = TRAIN_SPEC, progress: bool = True,
                   encoder: Encoder | None = None,
                   ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[int, str], str]:
     """Pair features and gold scores; ``encoder`` overrides ``encoder_spec`` (for
@@ -61,7 +66,7 @@ def cross_validate(X: np.ndarray, Y: np.ndarray, groups: np.ndarray, folds: int 
     return oof
 
 
-def train(csv_path: str | Path, out: str | Path, encoder_spec: str = "onnx-e5-int8", folds: int = 5,
+def train(csv_path: str | Path, out: str | Path, encoder_spec: str | EncoderSpec = TRAIN_SPEC, folds: int = 5,
           progress: bool = True, encoder: Encoder | None = None, encoder_name: str | None = None) -> dict[str, Any]:
     """Cross-validate, fit on everything, save. ``encoder`` (with the ``encoder_name``
     the model will check at load time) replaces ``encoder_spec``'s for the features."""
@@ -74,7 +79,8 @@ def train(csv_path: str | Path, out: str | Path, encoder_spec: str = "onnx-e5-in
     predictions = np.full((len(df), len(DIMENSIONS)), np.nan)
     predictions[ok] = oof
     cv = report(df, predictions, time.perf_counter() - start, errors, articles=0)
-    model = PairScorer(feature_names=feature_names(), encoder=encoder_name, encoder_spec=encoder_spec).fit(X, Y, groups)
+    model = PairScorer(feature_names=feature_names(), encoder=encoder_name,
+                       encoder_spec=str(EncoderSpec.of(encoder_spec))).fit(X, Y, groups)
     model.summary = {
         "trained_on": str(Path(csv_path).name), "pairs": len(X), "folds": folds,
         "cv_pearson": cv["pearson"], "cv_by_group": cv["by_group"],

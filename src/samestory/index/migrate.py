@@ -1,7 +1,21 @@
-"""The index file's schema, and what an older file gains when a writer opens it."""
+"""The index file's schema and its versions: what an older file gains when a writer opens
+it, keyed on SQLite's ``PRAGMA user_version``, and what a reader of an older file it may
+not change can still read. All old-schema handling lives here; every other read assumes
+today's schema or asks ``readable`` what this file has.
+
+Versions: 0 (or unset) the first releases; 1 the linker's fingerprint columns, the record's
+own id (``ext_id``) and the ``record_ids`` table; 2 the store's id in ``meta`` (what derived
+files are tied to).
+"""
 from __future__ import annotations
 
+import json
 import sqlite3
+import uuid
+from dataclasses import dataclass
+
+#: Today's schema version (``PRAGMA user_version``).
+VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -18,7 +32,7 @@ CREATE INDEX IF NOT EXISTS articles_ts ON articles(ts);
 CREATE INDEX IF NOT EXISTS articles_dup ON articles(dup_of) WHERE dup_of IS NOT NULL;
 CREATE TABLE IF NOT EXISTS stories (
     id INTEGER PRIMARY KEY,
-    vsum BLOB NOT NULL, n INTEGER NOT NULL, tsum REAL NOT NULL DEFAULT 0,   -- unused since 0.2 (kept for old files)
+    vsum BLOB NOT NULL, n INTEGER NOT NULL, tsum REAL NOT NULL DEFAULT 0,   -- no longer read; written 0
     first REAL, last REAL, label TEXT, langs TEXT, merged_into INTEGER
 );
 CREATE TABLE IF NOT EXISTS line_counts (      -- how many stored articles had each line (boilerplate)
@@ -44,11 +58,33 @@ ADDED_COLUMNS = {"names": "BLOB", "keywords": "BLOB", "numbers": "BLOB", "tokens
                   "dated": "INTEGER", "ext_id": "TEXT"}
 
 
-def create_or_upgrade(db: sqlite3.Connection) -> None:
-    """Create the tables of a new file; add the columns and indexes an older file lacks."""
+def upgrade(db: sqlite3.Connection) -> None:
+    """Bring a file opened for writing to today's schema (a new file is created at it)."""
+    if db.execute("PRAGMA user_version").fetchone()[0] >= VERSION:
+        return
     db.executescript(SCHEMA)
     have = {r[1] for r in db.execute("PRAGMA table_info(articles)")}
     for col, kind in ADDED_COLUMNS.items():
         if col not in have:
             db.execute(f"ALTER TABLE articles ADD COLUMN {col} {kind}")
     db.execute("CREATE INDEX IF NOT EXISTS articles_ext_id ON articles (ext_id)")
+    # What derived files (PATH.usearch) are tied to: a copied or replaced file is another store.
+    db.execute("INSERT OR IGNORE INTO meta VALUES ('store_id', ?)", (json.dumps(uuid.uuid4().hex),))
+    db.execute(f"PRAGMA user_version = {VERSION}")
+
+
+@dataclass(frozen=True)
+class Readable:
+    """What a file offers a reader: an older file opened read-only may lack the record ids."""
+
+    record_id_column: bool      # articles.ext_id
+    record_ids_table: bool
+
+
+def readable(db: sqlite3.Connection) -> Readable:
+    """What this file has (all of it, at today's version)."""
+    if db.execute("PRAGMA user_version").fetchone()[0] >= VERSION:
+        return Readable(True, True)
+    have = {r[1] for r in db.execute("PRAGMA table_info(articles)")}
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    return Readable("ext_id" in have, "record_ids" in tables)

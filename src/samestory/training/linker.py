@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from samestory.corpus.ingest import prepare
+from samestory.corpus.prepare import prepare
 from samestory.embed import Encoder
 from samestory.evaluate.stories import LabelledFile, labelled_records
 from samestory.index.minhash import signatures

@@ -1,8 +1,7 @@
 """The PyTorch modules of multilingual-e5-small and its adapters (``E5Network``,
 ``E5Layer``, ``SmoothedLinear``, ``LoRALinear``) and the batching helpers around
-them. This module imports PyTorch at the top: only ``embed.torch_e5``, the LoRA
-helpers and training import it, never the run-time path (PyTorch is the
-``train`` extra)."""
+them. Imports PyTorch at the top: it belongs to ``samestory.training`` (the
+``train`` extra), which no run-time module imports."""
 from __future__ import annotations
 
 from collections.abc import Mapping

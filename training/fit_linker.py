@@ -1,6 +1,6 @@
 """Train the story linker shipped as src/samestory/models/story-linker-v1.json.gz.
 
-    python training/train_linker.py ../shared/data        (about 3 minutes with a warm vector cache)
+    python training/fit_linker.py ../shared/data        (about 3 minutes with a warm vector cache)
 
 Fits one StoryLinker on the three development settings at once: full
 multilingual articles (multilingual_stories/dev.csv, no dates), UCI headlines
@@ -21,7 +21,7 @@ from sklearn.metrics import roc_auc_score
 
 from samestory.corpus import DEFAULT_ENCODER
 from samestory.embed import CachedEncoder, load_encoder
-from samestory.train_linker import candidate_pairs, dev_files, fit_linker, fold_linkers, read_examples
+from samestory.training.linker import candidate_pairs, dev_files, fit_linker, fold_linkers, read_examples
 
 MODEL = Path(__file__).resolve().parents[1] / "src/samestory/models/story-linker-v1.json.gz"
 
