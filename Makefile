@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SHARED ?= ../shared/data
 
-.PHONY: setup setup-browser demo test lint bench bench-stories bench-scale bench-encoder bench-load bench-startup bench-duplicates bench-ray fuzz soak train train-scorer train-linker clean
+.PHONY: setup setup-browser demo test lint bench bench-stories bench-scale bench-encoder bench-load bench-startup bench-duplicates bench-ray bench-follow fuzz soak train train-scorer train-linker clean
 
 setup: $(VENV)/.installed
 
@@ -24,7 +24,7 @@ demo: setup
 	@echo "== a wire story (HTML with page junk) vs a rewrite (text with scraper debris) =="
 	$(VENV)/bin/samestory compare examples/wire_storm.html examples/rewrite_storm.txt
 	@echo; echo "== the same story in German (JSON record), as JSON =="
-	$(VENV)/bin/samestory compare examples/wire_storm.html examples/translation_storm_de.json --json | $(PY) -c "import json,sys; r=json.load(sys.stdin); print({k: r[k] for k in ('overall','same_story','languages')}, r['dimensions'])"
+	$(VENV)/bin/samestory compare examples/wire_storm.html examples/translation_storm_de.json --format json | $(PY) -c "import json,sys; r=json.load(sys.stdin); print({k: r[k] for k in ('overall','same_story','languages')}, r['dimensions'])"
 	@echo; echo "== an unrelated story =="
 	$(VENV)/bin/samestory compare examples/rewrite_storm.txt examples/unrelated_budget.txt
 
@@ -59,6 +59,9 @@ soak: setup   # 20 kill -9 with resume during index add, then 10 minutes of mixe
 bench-duplicates: setup  # copies on the dev file, per kind, beside plain MinHash (about 1 min with a warm cache)
 	$(PY) bench/duplicates_bench.py $(SHARED) | tee bench/results-duplicates.txt
 
+bench-follow: setup  # index follow from 5 local outlets (300 pages) beside index add of the same pages, one run
+	$(PY) bench/follow_bench.py | tee bench/results-follow.txt
+
 bench-ray: setup  # --engine local vs ray with 1 and 2 workers, and the per-article cost by stage (about 5 min)
 	$(PY) bench/ray_bench.py $(SHARED) | tee bench/results-ray.txt
 
@@ -72,7 +75,7 @@ train-scorer: setup  # refit only the scorer (1 min), on the out-of-fold vectors
 	$(PY) training/finetune.py $(SHARED)/semeval22/dev.csv --scorer-only
 
 train-linker: setup  # refit the story linker on the three dev story files (about 1 min with a warm cache)
-	$(PY) training/train_linker.py $(SHARED)
+	$(PY) training/fit_linker.py $(SHARED)
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache

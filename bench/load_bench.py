@@ -100,7 +100,7 @@ def main() -> None:
                         "--title-col", "TITLE", "--time-col", "TIMESTAMP"], check=True, stdout=subprocess.DEVNULL)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen([sys.executable, "-m", "samestory.cli", "serve", "--db", str(db),
+        server = subprocess.Popen([sys.executable, "-m", "samestory.cli", "index", "serve", "--db", str(db),
                                    "--port", str(port)], stderr=subprocess.DEVNULL, env=dict(os.environ))
         try:
             wait_healthy(base, server)

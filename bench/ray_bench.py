@@ -47,7 +47,7 @@ def fresh_cache(root: Path, model_cache: Path) -> Path:
 def run(cmd: list[str], cache: Path) -> tuple[float, dict]:
     env = {**os.environ, "SAMESTORY_CACHE": str(cache)}
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "samestory.cli", *cmd, "--json"], env=env, capture_output=True, check=False,
+    proc = subprocess.run([sys.executable, "-m", "samestory.cli", *cmd, "--format", "json"], env=env, capture_output=True, check=False,
                           text=True)
     wall = time.perf_counter() - start
     if proc.returncode:

@@ -103,7 +103,7 @@ def rss_mb(pid: int) -> float:
 def mixed_load(db: Path, extra: list[str], groups: list[list[str]], minutes: float, clients: int) -> dict:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([*CLI, "serve", "--db", str(db), "--port", str(port)], stdout=subprocess.DEVNULL,
+    server = subprocess.Popen([*CLI, "index", "serve", "--db", str(db), "--port", str(port)], stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     stats: dict[str, list[float]] = {}
     errors: dict[str, int] = {}

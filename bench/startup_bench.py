@@ -51,7 +51,7 @@ def baseline(a: str, b: str) -> float:
 def compare(tmp: Path, a: str, b: str) -> float:
     (tmp / "a.txt").write_text(a, encoding="utf-8")
     (tmp / "b.txt").write_text(b, encoding="utf-8")
-    return timed([str(BIN), "compare", str(tmp / "a.txt"), str(tmp / "b.txt"), "--json"])
+    return timed([str(BIN), "compare", str(tmp / "a.txt"), str(tmp / "b.txt"), "--format", "json"])
 
 
 def index_add(tmp: Path, a: str) -> float:
@@ -77,7 +77,7 @@ def serve(tmp: Path, a: str, b: str) -> tuple[float, float]:
     """(seconds from start to healthy, resident MB after compare + add + similar)."""
     port = free_port()
     start = time.perf_counter()
-    proc = subprocess.Popen([str(BIN), "serve", "--db", str(tmp / f"{uuid.uuid4().hex}.db"), "--port", str(port)],
+    proc = subprocess.Popen([str(BIN), "index", "serve", "--db", str(tmp / f"{uuid.uuid4().hex}.db"), "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:

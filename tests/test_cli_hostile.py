@@ -37,18 +37,18 @@ def _hashing_index(db):
     (["index", "add", "f.jsonl", "--db", "x.db", "--ray-workers", "0"], "--ray-workers"),
     (["index", "add", "f.jsonl", "--db", "x.db", "--lock-timeout", "-1"], "--lock-timeout"),
     (["index", "add", "f.jsonl", "--db", "x.db", "--lock-timeout", "nan"], "--lock-timeout"),
-    (["embed", "f.jsonl", "--out", "o", "--batch-size", "0"], "--batch-size"),
-    (["similar", "abc", "--db", "x.db", "-k", "-1"], "-k"),
-    (["similar", "abc", "--db", "x.db", "-k", "-5"], "-k"),
-    (["similar", "abc", "--db", "x.db", "-k", "0"], "-k"),
-    (["timeline", "--db", "x.db", "--top", "0"], "--top"),
-    (["serve", "--db", "x.db", "--port", "0"], "--port"),
-    (["serve", "--db", "x.db", "--port", "65536"], "--port"),
-    (["serve", "--db", "x.db", "--max-body-bytes", "0"], "--max-body-bytes"),
-    (["serve", "--db", "x.db", "--lock-timeout", "-0.5"], "--lock-timeout"),
-    (["serve", "--db", "x.db", "--token", "a", "--token-file", "t"], "--token"),
-    (["stories", "--db", "x.db", "--since", "-1"], "--since"),
-    (["stories", "--db", "x.db", "--since", "12"], "--since"),
+    (["index", "embed", "f.jsonl", "--out", "o", "--batch-size", "0"], "--batch-size"),
+    (["index", "similar", "abc", "--db", "x.db", "-k", "-1"], "-k"),
+    (["index", "similar", "abc", "--db", "x.db", "-k", "-5"], "-k"),
+    (["index", "similar", "abc", "--db", "x.db", "-k", "0"], "-k"),
+    (["index", "timeline", "--db", "x.db", "--top", "0"], "--top"),
+    (["index", "serve", "--db", "x.db", "--port", "0"], "--port"),
+    (["index", "serve", "--db", "x.db", "--port", "65536"], "--port"),
+    (["index", "serve", "--db", "x.db", "--max-body-bytes", "0"], "--max-body-bytes"),
+    (["index", "serve", "--db", "x.db", "--lock-timeout", "-0.5"], "--lock-timeout"),
+    (["index", "serve", "--db", "x.db", "--token", "a", "--token-file", "t"], "--token"),
+    (["index", "stories", "--db", "x.db", "--since", "-1"], "--since"),
+    (["index", "stories", "--db", "x.db", "--since", "12"], "--since"),
 ])
 def test_values_out_of_range_exit_2_with_argparses_message(argv, option, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)          # nothing the command might have started writes elsewhere
@@ -66,7 +66,7 @@ def test_an_unwritable_report_ends_the_run_before_anything_is_indexed(tmp_path, 
     bad = str(tmp_path / "no" / "such" / "folder" / "report.jsonl")
     assert main(["index", "add", str(feed), "--db", str(tmp_path / "news.db"), "--report", bad]) == 2
     assert main(["cluster", str(feed), "--out", str(tmp_path / "s.jsonl"), "--report", bad]) == 2
-    assert main(["embed", str(feed), "--out", str(tmp_path / "parts"), "--report", bad]) == 2
+    assert main(["index", "embed", str(feed), "--out", str(tmp_path / "parts"), "--report", bad]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 3 and all(line.startswith("samestory: error: --report: cannot write") for line in err)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["feed.jsonl"]      # no index, no output
@@ -94,17 +94,17 @@ def test_the_token_comes_from_a_file_or_the_environment(tmp_path, monkeypatch, c
     secret = tmp_path / "token"
     secret.write_text("s3cret-token\nsecond line is not read\n")
     monkeypatch.setenv("SAMESTORY_TOKEN", "from-env")
-    assert service_token(parser.parse_args(["serve", "--db", "x", "--token-file", str(secret)])) == "s3cret-token"
-    assert service_token(parser.parse_args(["serve", "--db", "x"])) == "from-env"
+    assert service_token(parser.parse_args(["index", "serve", "--db", "x", "--token-file", str(secret)])) == "s3cret-token"
+    assert service_token(parser.parse_args(["index", "serve", "--db", "x"])) == "from-env"
     monkeypatch.delenv("SAMESTORY_TOKEN")
-    assert service_token(parser.parse_args(["serve", "--db", "x"])) is None
+    assert service_token(parser.parse_args(["index", "serve", "--db", "x"])) is None
     secret.write_text("\n")
     with pytest.raises(InputError, match="empty"):
-        service_token(parser.parse_args(["serve", "--db", "x", "--token-file", str(secret)]))
+        service_token(parser.parse_args(["index", "serve", "--db", "x", "--token-file", str(secret)]))
     with pytest.raises(InputError, match="cannot read"):
-        service_token(parser.parse_args(["serve", "--db", "x", "--token-file", str(tmp_path / "none")]))
+        service_token(parser.parse_args(["index", "serve", "--db", "x", "--token-file", str(tmp_path / "none")]))
     with pytest.raises(SystemExit):
-        parser.parse_args(["serve", "--help"])
+        parser.parse_args(["index", "serve", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
     assert "--token-file PATH" in help_text and "prefer SAMESTORY_TOKEN or --token-file" in help_text
 
@@ -123,13 +123,13 @@ def test_tables_and_csv_cannot_be_forged_by_a_title(tmp_path, capsys):
     corpus.close()
     capsys.readouterr()
 
-    assert main(["stories", "--db", str(db), "--format", "csv"]) == 0
+    assert main(["index", "stories", "--db", str(db), "--format", "csv"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     labels = {r["label"] for r in rows}
     assert "'" + formula in labels and formula not in labels
     assert all(not v.startswith(("=", "+", "-", "@")) for r in rows for v in r.values())
 
-    assert main(["stories", "--db", str(db)]) == 0
+    assert main(["index", "stories", "--db", str(db)]) == 0
     out = capsys.readouterr().out
     assert len(out.splitlines()) == 1 + len(rows) and "\x1b" not in out
     assert "Port closes 99 999 2026-01-01T00:00:00+00:00 xx FORGED ROW" in out
@@ -138,15 +138,15 @@ def test_tables_and_csv_cannot_be_forged_by_a_title(tmp_path, capsys):
     from samestory.types import Story
 
     table = io.StringIO()
-    write_stories([Story(7, "Late\r\n   7   1  x\x1b[2J\x00end", "2026", "2026", 1, ["en\n"])], "table", table)
+    write_stories([Story(7, "Late\r\n   7   1  x\x1b[2J\x00end", "2026", "2026", 1, ["en\n"])], "text", table)
     assert table.getvalue().splitlines()[1].endswith("en        Late 7 1 x [2J end")
 
-    assert main(["similar", "n", "--db", str(db), "-k", "2", "--no-rescore"]) == 0
+    assert main(["index", "similar", "n", "--db", str(db), "-k", "2", "--no-rescore"]) == 0
     out = capsys.readouterr().out
     assert len(out.splitlines()) == 1 + 2 and "\x1b" not in out
-    assert main(["duplicates", "--db", str(db), "--json"]) == 0
+    assert main(["index", "duplicates", "--db", str(db), "--format", "json"]) == 0
     groups = json.loads(capsys.readouterr().out)["groups"]
-    assert main(["duplicates", "--db", str(db)]) == 0
+    assert main(["index", "duplicates", "--db", str(db)]) == 0
     out = capsys.readouterr().out
     assert len(out.splitlines()) == sum(1 + len(g["copies"]) for g in groups) and "\x1b" not in out
 

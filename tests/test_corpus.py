@@ -128,7 +128,7 @@ def test_resume_after_kill_minus_nine(tmp_path, shared):
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert 0 < stored < len(df)
-    done = subprocess.run(cmd + ["--json"], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(cmd + ["--format", "json"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     con = sqlite3.connect(db)
     distinct = con.execute("SELECT COUNT(DISTINCT id) FROM articles").fetchone()[0]
@@ -215,13 +215,13 @@ def test_cli_cluster_eval_and_timeline(tmp_path, uci_small):
     run = lambda *a: subprocess.run([sys.executable, "-m", "samestory.cli", *a], capture_output=True,
                                     text=True, timeout=300)
     proc = run("cluster", str(path), "--title-col", "TITLE", "--time-col", "TIMESTAMP", "--out", str(out),
-               "--report", str(rep), "--json")
+               "--report", str(rep), "--format", "json")
     assert proc.returncode == 0, proc.stderr
     assert len(rep.read_text().splitlines()) == len(small)
     stories = [json.loads(line) for line in out.read_text().splitlines()]
     assert sum(s["size"] for s in stories) == len({*small.TITLE})
     proc = run("eval", "stories", str(path), "--text-col", "TITLE", "--label-col", "STORY",
-               "--time-col", "TIMESTAMP", "--json")
+               "--time-col", "TIMESTAMP", "--format", "json")
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert {"bcubed_f1", "pairwise_f1", "ari", "articles", "seconds"} <= set(result)
@@ -229,9 +229,9 @@ def test_cli_cluster_eval_and_timeline(tmp_path, uci_small):
     db = tmp_path / "x.db"
     assert run("index", "add", str(path), "--db", str(db), "--title-col", "TITLE",
                "--time-col", "TIMESTAMP").returncode == 0
-    assert run("timeline", "--db", str(db), "--out", str(tmp_path / "t.html")).returncode == 0
+    assert run("index", "timeline", "--db", str(db), "--out", str(tmp_path / "t.html")).returncode == 0
     assert "<svg" in (tmp_path / "t.html").read_text()
-    table = run("stories", "--db", str(db))
+    table = run("index", "stories", "--db", str(db))
     assert table.returncode == 0 and "label" in table.stdout
 
 
@@ -265,18 +265,18 @@ def test_record_ids_round_trip_through_every_output(tmp_path):
     ids = {line["record_id"]: line["article"] for line in lines if line["status"] == "added"}
     assert lines[4]["status"] == "exists" and lines[4]["article"] == ids["cms-1"]
 
-    groups = json.loads(cli("duplicates", "--db", str(db), "--json"))["groups"]
+    groups = json.loads(cli("index", "duplicates", "--db", str(db), "--format", "json"))["groups"]
     assert [(g["source"]["record_id"], g["source"]["also_record_ids"],
              [(c["record_id"], c["also_record_ids"]) for c in g["copies"]]) for g in groups] == \
         [("cms-1", ["cms-4"], [("cms-2", ["cms-5"])])]
-    assert "[cms-1, cms-4]" in cli("duplicates", "--db", str(db))
+    assert "[cms-1, cms-4]" in cli("index", "duplicates", "--db", str(db))
 
-    members = [m for line in cli("stories", "--db", str(db), "--format", "jsonl").splitlines()
+    members = [m for line in cli("index", "stories", "--db", str(db), "--format", "jsonl").splitlines()
                for m in json.loads(line)["members"]]
     assert {(m["record_id"], m["id"]) for m in members} == set(ids.items())
     assert {m["record_id"]: m["also_record_ids"] for m in members} == {"cms-1": ["cms-4"], "cms-2": ["cms-5"], "cms-3": []}
 
-    by_user = json.loads(cli("similar", "cms-1", "--db", str(db), "--no-rescore", "--json"))["results"]
-    by_hash = json.loads(cli("similar", ids["cms-1"], "--db", str(db), "--no-rescore", "--json"))["results"]
-    by_later = json.loads(cli("similar", "cms-4", "--db", str(db), "--no-rescore", "--json"))["results"]
+    by_user = json.loads(cli("index", "similar", "cms-1", "--db", str(db), "--no-rescore", "--format", "json"))["results"]
+    by_hash = json.loads(cli("index", "similar", ids["cms-1"], "--db", str(db), "--no-rescore", "--format", "json"))["results"]
+    by_later = json.loads(cli("index", "similar", "cms-4", "--db", str(db), "--no-rescore", "--format", "json"))["results"]
     assert by_user == by_hash == by_later and {r["record_id"] for r in by_user} == {"cms-2", "cms-3"}

@@ -63,7 +63,7 @@ def feed(shared, tmp_path_factory):
 
 
 def _add(capsys, *args):
-    assert main(["index", "add", *args, *FLAGS, "--json"]) == 0
+    assert main(["index", "add", *args, *FLAGS, "--format", "json"]) == 0
     return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
 
 
@@ -103,7 +103,7 @@ def test_ray_gives_the_stories_of_a_local_run(ray_cluster, feed, local_run, tmp_
 def test_embed_on_ray_then_load_on_one_writer(ray_cluster, feed, local_run, tmp_path, capsys):
     import pyarrow.parquet as pq
 
-    assert main(["embed", str(feed), "--out", str(tmp_path / "emb"), "--engine", "ray", *FLAGS, "--json"]) == 0
+    assert main(["index", "embed", str(feed), "--out", str(tmp_path / "emb"), "--engine", "ray", *FLAGS, "--format", "json"]) == 0
     made = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert made["rows"] == ROWS + 1 and made["errors"] == 1 and made["engine"] == "ray"
     table = pq.read_table(tmp_path / "emb")
@@ -117,7 +117,7 @@ def test_embed_on_ray_then_load_on_one_writer(ray_cluster, feed, local_run, tmp_
     assert _same_stories(local_run, _report(tmp_path / "e.jsonl")) >= 0.99
 
     # The same rows without Ray, in this process: the same vectors.
-    assert main(["embed", str(feed), "--out", str(tmp_path / "emb-local"), *FLAGS, "--json"]) == 0
+    assert main(["index", "embed", str(feed), "--out", str(tmp_path / "emb-local"), *FLAGS, "--format", "json"]) == 0
     capsys.readouterr()
     here = pq.read_table(tmp_path / "emb-local").filter(table["error"].is_null())
     assert here["id"].to_pylist() == ok["id"].to_pylist()

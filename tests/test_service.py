@@ -43,7 +43,7 @@ def test_compare_matches_the_cli_json(service):
     assert r.status_code == 200
     out = r.json()
     cli = subprocess.run([sys.executable, "-m", "samestory.cli", "compare", str(EXAMPLES / "wire_storm.html"),
-                          str(EXAMPLES / "rewrite_storm.txt"), "--json"], capture_output=True, text=True, timeout=300)
+                          str(EXAMPLES / "rewrite_storm.txt"), "--format", "json"], capture_output=True, text=True, timeout=300)
     assert out == json.loads(cli.stdout)
     assert out["same_story"] and out["evidence"]["aligned_passages"]
 
@@ -67,7 +67,7 @@ def test_articles_stories_similar(service):
     assert [x["status"] for x in results] == ["added"] * 4
     assert results[0]["story"] == results[1]["story"] == results[2]["story"] != results[3]["story"]
     again = httpx.post(f"{service}/articles", json=batch[0], headers={"X-Token": TOKEN}, timeout=60).json()
-    assert again["already_stored"] == 1 and again["results"][0]["id"] == results[0]["id"]
+    assert again["already_stored"] == 1 and again["results"][0]["article"] == results[0]["article"]
 
     stories = httpx.get(f"{service}/stories").json()["stories"]
     assert {s["id"] for s in stories} == {results[0]["story"], results[3]["story"]}
@@ -75,9 +75,9 @@ def test_articles_stories_similar(service):
     assert story["size"] == 3 and sorted(story["languages"]) == ["de", "en"]
     assert len(story["members"]) == 3
 
-    sim = httpx.get(f"{service}/articles/{results[2]['id']}/similar", params={"k": 2}).json()["results"]
-    assert {s["id"] for s in sim} == {results[0]["id"], results[1]["id"]}
-    rescored = httpx.get(f"{service}/articles/{results[2]['id']}/similar", params={"k": 1, "rescore": True},
+    sim = httpx.get(f"{service}/articles/{results[2]['article']}/similar", params={"k": 2}).json()["results"]
+    assert {s["id"] for s in sim} == {results[0]["article"], results[1]["article"]}
+    rescored = httpx.get(f"{service}/articles/{results[2]['article']}/similar", params={"k": 1, "rescore": True},
                          timeout=120).json()["results"]
     assert rescored[0]["same_story"] is True and rescored[0]["overall"] < 2.5
     page = httpx.get(f"{service}/ui/stories")
@@ -105,18 +105,23 @@ def test_single_articles_and_a_cli_writer_beside_the_service(service, tmp_path):
     cli = subprocess.run([sys.executable, "-m", "samestory.cli", "index", "add", str(feed), "--db", str(db),
                           "--report", str(report)], capture_output=True, text=True, timeout=300)
     assert cli.returncode == 0, cli.stderr
-    cli_article = json.loads(report.read_text())["article"]
+    cli_outcome = json.loads(report.read_text())
+    cli_article = cli_outcome["article"]
     other = {"text": "Valdoria budget vote: the fuel subsidy cut survives a late amendment, and the 2027 "
                      "budget passes by 61 votes to 54.", "date": "2026-02-12T11:00:00Z"}
     two = httpx.post(f"{service}/articles", json=other, headers=auth, timeout=120)
     assert two.status_code == 200, two.text
     assert two.json()["results"][0]["status"] == "added"
+    # one outcome shape: the service's result is the CLI's --report line, plus its place in the list
+    assert two.json()["results"][0].keys() - {"index"} == cli_outcome.keys()
+    assert {k: two.json()["results"][0][k] for k in ("index", "source", "line")} == {"index": 0, "source": "http",
+                                                                                      "line": 1}
     assert httpx.get(f"{service}/healthz").json()["articles"] == before + 3
     import sqlite3
 
     con = sqlite3.connect(db)
     assert con.execute("SELECT COUNT(*), COUNT(DISTINCT rowid) FROM articles").fetchone() == (before + 3,) * 2
-    sim = httpx.get(f"{service}/articles/{two.json()['results'][0]['id']}/similar", params={"k": 1}).json()
+    sim = httpx.get(f"{service}/articles/{two.json()['results'][0]['article']}/similar", params={"k": 1}).json()
     assert sim["results"][0]["id"] == cli_article
 
 
@@ -233,9 +238,9 @@ def test_the_users_own_ids_come_back(service):
     r = httpx.post(f"{service}/articles", json=body, headers=auth, timeout=120)
     assert r.status_code == 200
     result = r.json()["results"][0]
-    assert result["record_id"] == "cms-4711" and result["id"] != "cms-4711"
+    assert result["record_id"] == "cms-4711" and result["article"] != "cms-4711"
     by_user = httpx.get(f"{service}/articles/cms-4711/similar", params={"k": 3}, timeout=120)
-    by_hash = httpx.get(f"{service}/articles/{result['id']}/similar", params={"k": 3}, timeout=120)
+    by_hash = httpx.get(f"{service}/articles/{result['article']}/similar", params={"k": 3}, timeout=120)
     assert by_user.status_code == by_hash.status_code == 200
     assert by_user.json()["results"] == by_hash.json()["results"]
     assert all("record_id" in hit for hit in by_user.json()["results"])
@@ -245,5 +250,5 @@ def test_the_users_own_ids_come_back(service):
     by_second = httpx.get(f"{service}/articles/cms-4712/similar", params={"k": 3}, timeout=120)
     assert by_second.status_code == 200 and by_second.json()["results"] == by_user.json()["results"]
     members = httpx.get(f"{service}/stories/{result['story']}", timeout=120).json()["members"]
-    assert [(m["record_id"], m["also_record_ids"]) for m in members if m["id"] == result["id"]] == \
+    assert [(m["record_id"], m["also_record_ids"]) for m in members if m["id"] == result["article"]] == \
         [("cms-4711", ["cms-4712"])]

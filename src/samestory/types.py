@@ -164,6 +164,10 @@ class PairScore:
 
 @dataclass(frozen=True)
 class StoryMember:
+    """One entry of a story: an article, or for a URL whose text changed, its latest version
+    (``versions``: how many versions of that URL the story holds; ``replaces``: the content
+    id of the version this one replaces)."""
+
     id: str
     title: str
     date: str | None
@@ -173,6 +177,8 @@ class StoryMember:
     copied_share: float | None = None
     record_id: str | None = None     # the record's own id, beside samestory's
     also_record_ids: list[str] = field(default_factory=list)   # later records of the very same text
+    replaces: str | None = None      # the content id of the version it replaces (same URL)
+    versions: int = 1                # versions of its URL in this story (this one the latest)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,12 @@
 """The ``samestory`` command.
 
-With ``--json``, standard output carries exactly one JSON object on one line;
+Commands: ``compare`` and ``cluster`` (no index kept); ``index {add, similar, stories,
+duplicates, timeline, serve, check, embed}`` (``--db PATH``, or ``SAMESTORY_DB``); ``eval
+{semeval, stories}``; ``dev {train, eval}``. The older top-level ``similar``, ``stories``,
+``duplicates``, ``timeline``, ``serve``, ``embed`` and ``train`` and the ``--json`` switch still
+work for this release, each with a one-line note on standard error (``cli.deprecated``).
+
+With ``--format json``, standard output carries exactly one JSON object on one line;
 progress and logs go to standard error. Bad input gives a one-line error and a
 non-zero exit (2), never a traceback (set SAMESTORY_DEBUG=1 to see one). An index
 that another process is writing for longer than ``--lock-timeout`` exits 75
@@ -13,6 +19,8 @@ import os
 import sys
 from typing import cast
 
+from samestory.cli.deprecated import modern
+from samestory.cli.flags import index_path
 from samestory.cli.parser import build_parser
 from samestory.types import IndexMismatch, InputError, StoreBusy, StoreChanged
 
@@ -27,12 +35,16 @@ def _one_line(exc: BaseException) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run the command ``argv`` (default: ``sys.argv[1:]``) and return its exit status: 0, 1 (failed),
+    2 (bad input or arguments), 3 (index built with another encoder), 75 (index busy), 130 (interrupted).
+    Argument errors, ``--help`` and ``--version`` end in ``SystemExit`` (argparse)."""
+    args = build_parser().parse_args(modern(sys.argv[1:] if argv is None else argv))
     # The library logs (never prints); the command shows its notes on standard error.
     logging.basicConfig(level=logging.INFO, format="samestory: %(message)s", stream=sys.stderr)
     for noisy in ("httpx", "onnxruntime", "root"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
+        index_path(args)
         return cast(int, args.func(args))
     except InputError as exc:
         print(f"samestory: error: {exc}", file=sys.stderr)

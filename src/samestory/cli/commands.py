@@ -1,4 +1,7 @@
-"""One function per command: read the arguments, call the library, print through ``render``."""
+"""One function per command: read the arguments, call the library, print through ``render``.
+
+``args.format`` is what standard output carries (``text``, ``json``: one object on one line,
+``jsonl``, ``csv``; each command's parser says which it takes)."""
 from __future__ import annotations
 
 import argparse
@@ -8,7 +11,8 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import IO, TYPE_CHECKING, Any
 
-from samestory.cli.render import cell, dump_json, render, write_stories
+from samestory.cli.deprecated import note
+from samestory.cli.render import dump_json, render, write_duplicates, write_similar, write_stories
 from samestory.types import AddOutcome, AddReport, IndexWriteError, InputError
 
 if TYPE_CHECKING:
@@ -27,7 +31,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     b = to_article(read_record(args.b, args.max_bytes))
     comparer = Comparer(scorer=PairScorer.load(args.model) if args.model else None)
     result = comparer.compare(a, b)
-    if args.json:
+    if args.format == "json":
         dump_json(result.to_dict())
     else:
         print(render(result))
@@ -43,7 +47,7 @@ def cmd_eval_semeval(args: argparse.Namespace) -> int:
     result, predictions = evaluate(args.path, comparer)
     if args.predictions:
         predictions.to_csv(args.predictions, index=False)
-    if args.json:
+    if args.format == "json":
         dump_json(result)
         return 0
     print(f"{result['scored']}/{result['pairs']} pairs scored in {result['seconds']:.1f}s "
@@ -67,10 +71,10 @@ def cmd_eval_semeval(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from samestory.train import train
+    from samestory.training.scorer import train
 
     summary = train(args.csv, args.out, encoder_spec=args.encoder, folds=args.folds)
-    if args.json:
+    if args.format == "json":
         dump_json(summary)
     else:
         print(json.dumps(summary, indent=2, ensure_ascii=False))
@@ -90,13 +94,14 @@ def _count_and_iter(args: argparse.Namespace) -> Iterator[InputRecord]:
     return iter_records(args.inputs, _columns(args), follow_symlinks=args.follow_symlinks)
 
 
-def open_report(path: str | None) -> IO[str] | None:
-    """The ``--report`` file, created before any work, so a path that cannot be written ends the
-    command at once (exit 2) with nothing indexed. Raises ``InputError``."""
+def open_report(path: str | None, mode: str = "w") -> IO[str] | None:
+    """The ``--report`` file, created (or, with ``mode="a"``, appended to) before any work, so a
+    path that cannot be written ends the command at once (exit 2) with nothing indexed.
+    Raises ``InputError``."""
     if not path:
         return None
     try:
-        return open(path, "w", encoding="utf-8")
+        return open(path, mode, encoding="utf-8")
     except OSError as exc:
         raise InputError(f"--report: cannot write {path}: {exc.strerror or exc}") from None
 
@@ -108,33 +113,12 @@ def _write_outcomes(outcomes: Iterable[AddOutcome], fh: IO[str] | None) -> None:
 
 
 def _run_add(args: argparse.Namespace, corpus: Corpus) -> AddReport:
-    """``index add``'s ingest, by the engine asked for."""
-    if args.from_embedded:
-        from samestory.scale.embedded import read_parquet, to_batches
+    """``index add``'s ingest, by the engine asked for (``scale.ingest``)."""
+    from samestory.scale.ingest import ingest
 
-        def embedded_rows() -> Iterator[dict[str, Any]]:
-            for folder in args.from_embedded:
-                name, found = read_parquet(folder)
-                if name and name != corpus.encoder.name:
-                    from samestory.types import IndexMismatch
-
-                    raise IndexMismatch(f"{folder} was embedded with {name}, the index uses {corpus.encoder.name}")
-                yield from found
-
-        return corpus.add_prepared(to_batches(embedded_rows(), args.batch_size, corpus.encoder.name,
-                                              dim=corpus.encoder.dim), engine="embedded")
-    if args.engine == "ray":
-        from samestory.scale.embedded import to_batches
-        from samestory.scale.ray_engine import RaySession, ray_rows
-
-        spec = _encoder_spec(corpus)
-        known = frozenset(corpus.store.all_ids())
-        with RaySession(args.ray_address):
-            rows = ray_rows(args.inputs, _columns(args), corpus.clean, spec, args.batch_size, args.ray_workers,
-                            known=known, follow_symlinks=args.follow_symlinks)
-            return corpus.add_prepared(to_batches(rows, args.batch_size, corpus.encoder.name,
-                                                  dim=corpus.encoder.dim), engine="ray")
-    return corpus.add(_count_and_iter(args), batch_size=args.batch_size)
+    return ingest(corpus, args.inputs, _columns(args), engine=args.engine, batch_size=args.batch_size,
+                  follow_symlinks=args.follow_symlinks, ray_address=args.ray_address, ray_workers=args.ray_workers,
+                  from_embedded=args.from_embedded)
 
 
 def cmd_index_add(args: argparse.Namespace) -> int:
@@ -156,7 +140,7 @@ def cmd_index_add(args: argparse.Namespace) -> int:
         if o.status == "error":
             print(f"error: {o.source}:{o.line}: {o.error}", file=sys.stderr)
     summary = report.summary()
-    if args.json:
+    if args.format == "json":
         dump_json(summary)
     else:
         print(", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.items()))
@@ -169,7 +153,7 @@ def cmd_index_check(args: argparse.Namespace) -> int:
 
     corpus = Corpus(args.db, readonly=not args.repair, progress=False, lock_timeout=args.lock_timeout)
     report = corpus.check(repair=args.repair).to_dict()
-    if args.json:
+    if args.format == "json":
         dump_json(report)
     else:
         print(", ".join(f"{k.replace('_', ' ')} {v}" for k, v in report.items()))
@@ -208,7 +192,7 @@ def cmd_embed(args: argparse.Namespace) -> int:
     if report_file is not None:
         _write_embed_report(args.out, report_file)
     summary = {**counts, "seconds": round(time.perf_counter() - start, 2), "engine": args.engine, "out": args.out}
-    dump_json(summary) if args.json else print(", ".join(f"{k} {v}" for k, v in summary.items()))
+    dump_json(summary) if args.format == "json" else print(", ".join(f"{k} {v}" for k, v in summary.items()))
     return 1 if counts["errors"] and not counts["articles"] else 0
 
 
@@ -229,8 +213,12 @@ def _write_embed_report(folder: str, fh: IO[str]) -> None:
 def cmd_stories(args: argparse.Namespace) -> int:
     from samestory.corpus import Corpus
 
-    corpus = Corpus(args.db, readonly=True, progress=False)   # --since: seconds (parser.iso_date)
-    write_stories(corpus.stories(since=args.since, members=args.format == "jsonl"), args.format, sys.stdout)
+    corpus = Corpus(args.db, readonly=True, progress=False)   # --since: seconds (flags.iso_date)
+    found = corpus.stories(since=args.since, members=args.format in ("json", "jsonl"))
+    if args.format == "json":
+        dump_json({"stories": [s.to_dict() for s in found]})
+    else:
+        write_stories(found, args.format, sys.stdout)
     return 0
 
 
@@ -246,14 +234,10 @@ def cmd_similar(args: argparse.Namespace) -> int:
     if query == "-" or Path(query).exists():
         query = to_article(read_record(query))
     hits = corpus.similar(query, k=args.k, rescore=not args.no_rescore)
-    if args.json:
+    if args.format == "json":
         dump_json({"results": [h.to_dict() for h in hits]})
-        return 0
-    print(f"{'overall':>7}  {'cosine':>6}  {'story':>6}  {'lang':<4}  {'date':<25}  title")
-    for h in hits:
-        overall = "-" if h.overall is None else f"{h.overall:.2f}"
-        print(f"{overall:>7}  {h.similarity:>6.3f}  {h.story or '-':>6}  {cell(h.lang):<4}  {cell(h.date or '-'):<25}  "
-              f"{cell(h.title)}")
+    else:
+        write_similar(hits, args.format, sys.stdout)
     return 0
 
 
@@ -261,19 +245,10 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
     from samestory.corpus import Corpus
 
     groups = Corpus(args.db, readonly=True, progress=False).duplicates()
-    if args.json:
+    if args.format == "json":
         dump_json({"groups": groups})
-        return 0
-    def name(a: dict[str, Any]) -> str:
-        ids = [i for i in (a.get("record_id"), *a.get("also_record_ids", [])) if i]
-        return cell(f"{a['id']} [{', '.join(ids)}]" if ids else a["id"])
-
-    for g in groups:
-        src = g["source"]
-        print(f"source {name(src)} ({cell(src['lang'])}, {cell(src['date'])}): {cell(src['title'])}")
-        for c in g["copies"]:
-            share = "" if c["copied_share"] is None else f", {c['copied_share']:.0%} of it copied"
-            print(f"    {c['kind']}: {name(c)} ({cell(c['lang'])}{share}): {cell(c['title'])}")
+    else:
+        write_duplicates(groups, args.format, sys.stdout)
     return 0
 
 
@@ -283,16 +258,20 @@ def cmd_cluster(args: argparse.Namespace) -> int:
 
     from samestory.corpus import Corpus
 
+    if args.format in ("jsonl", "csv", "table"):      # release 0.1: --format was the stories file's
+        args.out_format = "text" if args.format == "table" else args.format
+        note(f"--format {args.format}", f"--out-format {args.out_format}")
+        args.format = "text"
     report_file = open_report(args.report)
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Corpus(Path(tmp) / "cluster.db")
         report = corpus.add(_count_and_iter(args), batch_size=args.batch_size)
         stories = corpus.stories(members=True)
         with open(args.out, "w", encoding="utf-8") as fh:
-            write_stories(stories, args.format, fh)
+            write_stories(stories, args.out_format, fh)
     _write_outcomes(report.outcomes, report_file)
     summary = {**report.summary(), "stories": len(stories), "out": args.out}
-    dump_json(summary) if args.json else print(", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.items()))
+    dump_json(summary) if args.format == "json" else print(", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.items()))
     return 0
 
 
@@ -303,7 +282,10 @@ def cmd_timeline(args: argparse.Namespace) -> int:
     stories = Corpus(args.db, readonly=True, progress=False).stories()
     with open(args.out, "w", encoding="utf-8") as fh:
         fh.write(timeline_html(stories, top=args.top))
-    print(f"wrote {args.out} ({len(stories)} stories)")
+    if args.format == "json":
+        dump_json({"out": args.out, "stories": len(stories)})
+    else:
+        print(f"wrote {args.out} ({len(stories)} stories)")
     return 0
 
 
@@ -314,7 +296,7 @@ def cmd_eval_stories(args: argparse.Namespace) -> int:
     settings = StorySettings(window_hours=args.window_hours, link_threshold=args.threshold)
     spec = LabelledFile(args.csv, args.text_col, args.label_col, args.time_col, args.lang_col, args.title_col)
     result = evaluate_stories(spec, corpus_options={"settings": settings})
-    if args.json:
+    if args.format == "json":
         dump_json(result)
     else:
         for k, v in result.items():
@@ -329,7 +311,36 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"samestory serving {args.db} on http://{args.host}:{args.port}/ (API docs at /docs)"
           f"{'; writes need the token' if token else ''}", file=sys.stderr)
     serve(args.db, host=args.host, port=args.port, token=token, max_body_bytes=args.max_body_bytes,
-          allowed_hosts=tuple(args.allowed_host), lock_timeout=args.lock_timeout)
+          allowed_hosts=tuple(args.allowed_host), lock_timeout=args.lock_timeout, follow=tuple(args.follow))
+    return 0
+
+
+def cmd_index_follow(args: argparse.Namespace) -> int:
+    from samestory.corpus import Corpus
+    from samestory.sources import FollowSettings, follow
+
+    report = open_report(args.report, mode="a")
+
+    def sink(line: dict[str, Any]) -> None:
+        if report is not None:
+            report.write(json.dumps(line, ensure_ascii=False) + "\n")
+            report.flush()
+        if line.get("status") == "error":
+            print(f"error: {line.get('url', line.get('source'))}: {line.get('error')}", file=sys.stderr)
+
+    corpus = Corpus(args.db, progress=False, lock_timeout=args.lock_timeout)
+    settings = FollowSettings(every=args.every, host_delay=args.host_delay, concurrency=args.concurrency,
+                              user_agent=args.user_agent, max_bytes=args.max_bytes)
+    try:
+        summary = follow(args.sources, corpus, settings, once=args.once, report_sink=sink).to_dict()
+    finally:
+        corpus.close()
+        if report is not None:
+            report.close()
+    if args.format == "json":
+        dump_json(summary)
+    else:
+        print(", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.items()))
     return 0
 
 

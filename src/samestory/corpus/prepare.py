@@ -1,5 +1,5 @@
 """The write path's first step, per record: clean, validate and language-tag it, or say
-why it cannot be indexed. Runs anywhere (this process, Ray workers, ``samestory embed``):
+why it cannot be indexed. Runs anywhere (this process, Ray workers, ``samestory index embed``):
 it reads nothing from the index.
 """
 from __future__ import annotations
@@ -9,6 +9,7 @@ import logging
 import time
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from samestory.ingest import CleanSettings, InputRecord, clean_record, parse_timestamp
 from samestory.text import tag_language, with_prior
@@ -25,7 +26,8 @@ def content_id(article: Article) -> str:
 @dataclass
 class Prepared:
     """One record, cleaned and tagged (``article``, its content ``id`` and time ``ts``; ``dated``:
-    the time is the record's own, not when it was indexed), or ``error``: why it cannot be indexed."""
+    the time is the record's own, not when it was indexed; ``replaces``: the content id of the
+    version it replaces, from the record's ``replaces``), or ``error``: why it cannot be indexed."""
 
     item: InputRecord
     article: Article | None = None
@@ -33,6 +35,31 @@ class Prepared:
     ts: float = 0.0
     dated: bool = False
     error: str | None = None
+    replaces: str | None = None
+
+
+#: The longest ``replaces`` kept: a content id is 16 characters; a record's own id may be longer.
+MAX_REPLACES_CHARS = 200
+
+
+def replaces_of(record: dict[str, Any]) -> str | None:
+    """The record's ``replaces`` (the content id of the version it replaces: an update or a
+    correction of the same URL), or None when it has none.
+
+    Raises:
+        InputError: ``replaces`` is neither empty nor a string of at most ``MAX_REPLACES_CHARS``.
+    """
+    value = record.get("replaces")
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value.strip()) > MAX_REPLACES_CHARS:
+        raise InputError(f"'replaces' must be the id of the version it replaces (a string of at most "
+                         f"{MAX_REPLACES_CHARS} characters), not {str(value)[:40]!r}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:       # a lone surrogate cannot be stored
+        raise InputError("field 'replaces' holds text that is not valid Unicode (a lone surrogate)") from None
+    return value.strip() or None
 
 
 def prepare(item: InputRecord, settings: CleanSettings) -> Prepared:
@@ -40,6 +67,7 @@ def prepare(item: InputRecord, settings: CleanSettings) -> Prepared:
     if item.error or item.record is None:
         return Prepared(item, error=item.error or "empty record")
     try:
+        replaces = replaces_of(item.record)
         article = tag_language(clean_record(item.record, settings))
     except InputError as exc:
         return Prepared(item, error=str(exc))
@@ -51,7 +79,8 @@ def prepare(item: InputRecord, settings: CleanSettings) -> Prepared:
     if article.cleaning.not_article:    # a bot check would gather every bot check into one "story"
         return Prepared(item, error=f"not an article ({article.cleaning.not_article})")
     ts = parse_timestamp(article.date)
-    return Prepared(item, article, content_id(article), ts if ts is not None else time.time(), ts is not None)
+    return Prepared(item, article, content_id(article), ts if ts is not None else time.time(), ts is not None,
+                    replaces=replaces)
 
 
 def record_id_of(p: Prepared) -> str | None:

@@ -71,31 +71,59 @@ def similar(store: Store, ann: VectorIndex, article: Article, vec: np.ndarray, e
     return results
 
 
+def latest_versions(found: list[tuple[StoredArticle, np.ndarray]]) -> tuple[list[tuple[StoredArticle, int]],
+                                                                             dict[int, str]]:
+    """A story's entries: one per URL, its latest version (the last stored) with how many versions
+    of that URL ``found`` holds, in ``found``'s order; an article without a URL is its own entry.
+    Also each member's entry: rowid -> the id of its URL's latest version."""
+    groups: dict[tuple[str, str], list[StoredArticle]] = {}
+    for a, _ in found:
+        groups.setdefault(("url", a.url) if a.url else ("row", str(a.rowid)), []).append(a)
+    latest: dict[int, int] = {}
+    listed_as: dict[int, str] = {}
+    for group in groups.values():
+        last = max(group, key=lambda a: a.rowid)
+        latest[last.rowid] = len(group)
+        listed_as.update((a.rowid, last.id) for a in group)
+    return [(a, latest[a.rowid]) for a, _ in found if a.rowid in latest], listed_as
+
+
 def stories(store: Store, since: float | None = None, members: bool = False, limit: int | None = None,
             story_id: int | None = None) -> list[Story]:
+    """Live stories, latest first, with their members when ``members``.
+
+    A story keeps one entry per URL: a page whose text changed (an update, a correction) is
+    stored as a new version (``replaces``: the version it replaces), and the story lists only
+    its latest version, with ``versions`` (how many of that URL's versions the story holds);
+    ``size`` counts entries, not versions. A new version is linked like any article: it
+    usually joins its old version's story (as a copy of it), but if it lands in another
+    story, each story lists the version it holds, once. Members without a URL are listed each.
+    """
     out = []
     for row in store.stories(since=since, limit=limit, story_id=story_id):
         found = store.story_members(row.id)
         if not found:
             continue
-        central = central_member(found, row.vsum)
-        ids = {a.rowid: a.id for a, _ in found}
+        entries, listed_as = latest_versions(found)
+        shown = {a.rowid for a, _ in entries}
+        central = central_member([m for m in found if m[0].rowid in shown], row.vsum)
 
-        def source_id(a: StoredArticle, ids: dict[int, str] = ids) -> str | None:
+        def source_id(a: StoredArticle, listed_as: dict[int, str] = listed_as) -> str | None:
             if a.dup_of is None:
                 return None
-            if a.dup_of in ids:
-                return ids[a.dup_of]
+            if a.dup_of in listed_as:       # the entry that lists it (a copy of its own old version: none)
+                return listed_as[a.dup_of] if listed_as[a.dup_of] != a.id else None
             src = store.article(int(a.dup_of))
             return src.id if src else None
 
-        also = store.other_record_ids([a for a, _ in found]) if members else {}
+        also = store.other_record_ids([a for a, _ in entries]) if members else {}
         mem = [StoryMember(id=a.id, title=a.title, date=a.date, lang=a.lang, url=a.url,
-                           duplicate_of=source_id(a), copied_share=a.copied, record_id=a.record_id,
-                           also_record_ids=also.get(a.id, []))
-               for a, _ in found] if members else []
+                           duplicate_of=(dup := source_id(a)), copied_share=a.copied if dup else None,
+                           record_id=a.record_id, also_record_ids=also.get(a.id, []), replaces=a.replaces,
+                           versions=versions)
+               for a, versions in entries] if members else []
         out.append(Story(id=row.id, label=label_of(central), first_seen=safe_iso(row.first), last_seen=safe_iso(row.last),
-                         size=len(found), languages=sorted(row.langs), members=mem))
+                         size=len(entries), languages=sorted(row.langs), members=mem))
     return out
 
 

@@ -5,7 +5,8 @@ today's schema or asks ``readable`` what this file has.
 
 Versions: 0 (or unset) the first releases; 1 the linker's fingerprint columns, the record's
 own id (``ext_id``) and the ``record_ids`` table; 2 the store's id in ``meta`` (what derived
-files are tied to).
+files are tied to); 3 ``articles.replaces``, the content id of the version an article
+replaces (a page whose text changed at the same URL).
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 
 #: Today's schema version (``PRAGMA user_version``).
-VERSION = 2
+VERSION = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -25,7 +26,8 @@ CREATE TABLE IF NOT EXISTS articles (
     title TEXT, text TEXT, lang TEXT, date TEXT, ts REAL, url TEXT, source TEXT,
     story INTEGER, dup_of INTEGER, copied REAL,
     vec BLOB NOT NULL, minhash BLOB NOT NULL, added REAL,
-    names BLOB, keywords BLOB, numbers BLOB, tokens INTEGER, density REAL, dated INTEGER
+    names BLOB, keywords BLOB, numbers BLOB, tokens INTEGER, density REAL, dated INTEGER,
+    replaces TEXT                     -- the content id of the version this one replaces (same URL)
 );
 CREATE INDEX IF NOT EXISTS articles_story ON articles(story);
 CREATE INDEX IF NOT EXISTS articles_ts ON articles(ts);
@@ -55,7 +57,7 @@ CREATE INDEX IF NOT EXISTS record_ids_user ON record_ids (user_id);
 # Columns added after the first release: an older file gains them on open (NULL
 # for old rows; the corpus derives those from the stored text).
 ADDED_COLUMNS = {"names": "BLOB", "keywords": "BLOB", "numbers": "BLOB", "tokens": "INTEGER", "density": "REAL",
-                  "dated": "INTEGER", "ext_id": "TEXT"}
+                  "dated": "INTEGER", "ext_id": "TEXT", "replaces": "TEXT"}
 
 
 def upgrade(db: sqlite3.Connection) -> None:
@@ -75,16 +77,18 @@ def upgrade(db: sqlite3.Connection) -> None:
 
 @dataclass(frozen=True)
 class Readable:
-    """What a file offers a reader: an older file opened read-only may lack the record ids."""
+    """What a file offers a reader: an older file opened read-only may lack the record ids
+    and the versions' ``replaces``."""
 
     record_id_column: bool      # articles.ext_id
     record_ids_table: bool
+    replaces_column: bool = True     # articles.replaces (version 3)
 
 
 def readable(db: sqlite3.Connection) -> Readable:
     """What this file has (all of it, at today's version)."""
     if db.execute("PRAGMA user_version").fetchone()[0] >= VERSION:
-        return Readable(True, True)
+        return Readable(True, True, True)
     have = {r[1] for r in db.execute("PRAGMA table_info(articles)")}
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    return Readable("ext_id" in have, "record_ids" in tables)
+    return Readable("ext_id" in have, "record_ids" in tables, "replaces" in have)

@@ -33,6 +33,7 @@ class StoredArticle:
     dup_of: int | None
     copied: float | None
     record_id: str | None = None      # the record's own id (``--id-col``, ``id``), as first stored
+    replaces: str | None = None       # the content id of the version this one replaces (same URL)
 
     def to_article(self) -> Article:
         """The stored article as the pair scorer reads it (language as stored)."""
@@ -61,6 +62,7 @@ class ArticleRow:
     dated: bool
     added: float
     line_keys: Sequence[int] = ()      # its lines, counted for boilerplate detection
+    replaces: str | None = None        # the content id of the version it replaces (the record's ``replaces``)
 
 
 @dataclass(frozen=True)

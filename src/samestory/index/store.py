@@ -63,7 +63,9 @@ class Store:
                 self.db.execute("PRAGMA synchronous=NORMAL")
                 upgrade(self.db)
             has = readable(self.db)     # an older file opened read-only may have no record ids to show
-            self._cols = f"{_ARTICLE_COLS}, {'ext_id' if has.record_id_column else 'NULL'}"
+            self._has_ext_id = has.record_id_column
+            self._cols = (f"{_ARTICLE_COLS}, {'ext_id' if has.record_id_column else 'NULL'}, "
+                          f"{'replaces' if has.replaces_column else 'NULL'}")
             self._record_ids = has.record_ids_table
             tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         except sqlite3.DatabaseError as exc:
@@ -185,13 +187,13 @@ class Store:
         with self.batch() as db:
             db.executemany(
                 "INSERT INTO articles (rowid, id, title, text, lang, date, ts, url, source, story, dup_of, copied, "
-                "vec, minhash, added, names, keywords, numbers, tokens, density, dated, ext_id) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "vec, minhash, added, names, keywords, numbers, tokens, density, dated, ext_id, replaces) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [(r.rowid, r.id, r.article.title, r.article.text, r.article.lang, r.article.date, r.ts,
                   r.article.url, r.source, r.story, r.dup_of, r.copied, r.vec.astype(np.float32).tobytes(),
                   r.minhash.astype(np.uint32).tobytes(), r.added, np.asarray(sorted(r.names), np.uint32).tobytes(),
                   r.keywords, np.asarray(sorted(r.numbers), np.uint32).tobytes(), r.tokens, r.density, int(r.dated),
-                  r.article.id) for r in rows])
+                  r.article.id, r.replaces) for r in rows])
             db.executemany("UPDATE articles SET story=? WHERE rowid=?", [(s, r) for r, s in moves.items()])
             db.executemany("INSERT OR REPLACE INTO links VALUES (?,?,?)", delta.links)
             db.executemany("UPDATE articles SET dup_of=?, copied=NULL WHERE rowid=?",
@@ -287,7 +289,7 @@ class Store:
         """By rowid, by samestory's id (content hash) or else by the record's own id."""
         col = "rowid" if isinstance(key, int) else "id"
         row = self.db.execute(f"SELECT {self._cols} FROM articles WHERE {col}=?", (key,)).fetchone()
-        if row is None and isinstance(key, str) and not self._cols.endswith("NULL"):
+        if row is None and isinstance(key, str) and self._has_ext_id:
             row = self.db.execute(f"SELECT {self._cols} FROM articles WHERE ext_id=? ORDER BY rowid LIMIT 1",
                                   (key,)).fetchone()
         if row is None and isinstance(key, str) and self._record_ids:   # a later record of a stored text

@@ -85,6 +85,8 @@ def _mapped(row: dict[str, Any], cols: Columns) -> dict[str, Any]:
         value = row.get(getattr(cols, field), row.get(field))
         if value not in (None, ""):
             out[field] = value
+    if row.get("replaces") not in (None, ""):      # an update of a stored version (its content id)
+        out["replaces"] = row["replaces"]
     return out
 
 

@@ -11,7 +11,7 @@ exact text it would compute them from (``Precomputed``), so the stories come out
 local run makes them; where the corpus's learned boilerplate stripping changed an
 article on the writer, the text differs and the writer computes that one itself.
 
-Nothing here imports Ray: ``samestory embed`` runs these functions locally, and
+Nothing here imports Ray: ``samestory index embed`` runs these functions locally, and
 ``scale.ray_engine`` runs the same functions as Ray Data stages.
 """
 from __future__ import annotations
@@ -36,7 +36,7 @@ from samestory.stories.link import fingerprint
 from samestory.text import opening
 from samestory.types import Article, CleaningReport, InputError
 
-#: Rows per Parquet file written by ``samestory embed``.
+#: Rows per Parquet file written by ``samestory index embed``.
 ROWS_PER_FILE = 20_000
 
 
@@ -56,7 +56,7 @@ def _arrow() -> tuple[Any, Any]:
 
 @dataclass(frozen=True)
 class EmbeddedRow:
-    """One row of ``samestory embed``'s Parquet (and of the Ray stages between them): an input
+    """One row of ``samestory index embed``'s Parquet (and of the Ray stages between them): an input
     record with its provenance, or the reason it cannot be indexed, and what the per-article
     stages computed for it. Its fields, in order, are the Parquet schema (``arrow_schema``);
     the stages pass rows as plain dicts with these keys (what Arrow reads and writes)."""
@@ -79,6 +79,7 @@ class EmbeddedRow:
     vector: list[float] | None = None
     signature: list[int] | None = None
     features: str | None = None      # features_json of the fingerprint
+    replaces: str | None = None      # the content id of the version this one replaces (a page updated)
 
     #: Arrow type of each field that is not a string (``arrow_schema``).
     ARROW_TYPES: ClassVar[dict[str, str]] = {
@@ -159,7 +160,7 @@ def prepare_rows(rows: Iterable[dict[str, Any]], clean: CleanSettings, known: Ca
         if p.article is None:
             new["error"] = p.error
         else:
-            new.update(error=None, id=p.id, lang=p.article.lang, ts=p.ts, dated=p.dated,
+            new.update(error=None, id=p.id, lang=p.article.lang, ts=p.ts, dated=p.dated, replaces=p.replaces,
                        article=_article_json(p.article), known=bool(known and known(p.id)))
         out.append(new)
     return out
@@ -201,7 +202,7 @@ def embed_rows(rows: list[dict[str, Any]], encoder: Encoder) -> list[dict[str, A
 
 def embed_records(items: Iterable[InputRecord], encoder: Encoder, clean: CleanSettings,
                   batch_size: int = 128) -> Iterator[list[dict[str, Any]]]:
-    """All the per-article stages in this process, one batch of rows at a time (``samestory embed``
+    """All the per-article stages in this process, one batch of rows at a time (``samestory index embed``
     without Ray)."""
     batch: list[dict[str, Any]] = []
     for seq, item in enumerate(items):
@@ -271,7 +272,8 @@ def to_prepared(row: dict[str, Any], dim: int | None = None) -> Prepared:
         try:
             if row.get("features") is not None and not isinstance(json.loads(row["features"]), dict):
                 raise ValueError("the features are not a JSON object")
-            return Prepared(item, _article(row["article"]), row["id"], float(row["ts"]), bool(row["dated"]))
+            return Prepared(item, _article(row["article"]), row["id"], float(row["ts"]), bool(row["dated"]),
+                            replaces=_typed(row, "replaces", str))
         except (TypeError, ValueError, KeyError, AttributeError) as exc:
             problem = f"damaged embedded row: {type(exc).__name__}: {str(exc)[:200]}"
     return Prepared(item, error=problem)
@@ -311,11 +313,11 @@ def write_parquet(batches: Iterable[list[dict[str, Any]]], out: str | Path, enco
 
 
 def read_parquet(folder: str | Path) -> tuple[str | None, Iterator[dict[str, Any]]]:
-    """The encoder named in ``samestory embed``'s output and its rows, in input order."""
+    """The encoder named in ``samestory index embed``'s output and its rows, in input order."""
     _, pq = _arrow()
     files = sorted(Path(folder).glob("part-*.parquet"))
     if not files:
-        raise InputError(f"{folder}: no part-*.parquet files (made by `samestory embed`)")
+        raise InputError(f"{folder}: no part-*.parquet files (made by `samestory index embed`)")
     names = {(pq.read_schema(f).metadata or {}).get(b"samestory.encoder", b"").decode() for f in files}
     if len(names) != 1:
         raise InputError(f"{folder}: parts made with different encoders ({sorted(names)})")

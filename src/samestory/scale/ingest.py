@@ -1,6 +1,6 @@
 """One call that ingests files into a corpus on the engine asked for: ``local`` (this
 process: ``Corpus.add``), ``ray`` (the per-article stages as Ray Data stages on a cluster,
-the writer here) or from folders ``samestory embed`` wrote. The CLI's ``index add`` is
+the writer here) or from folders ``samestory index embed`` wrote. The CLI's ``index add`` is
 this function; a Python user gets the same choice."""
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def ingest(corpus: Corpus, inputs: Sequence[str] = (), cols: Columns = Columns()
         follow_symlinks: read links out of an input folder.
         ray_address: the Ray cluster to join (default: ``$RAY_ADDRESS``, else a local one).
         ray_workers: encoder actors on the cluster (default: one per CPU).
-        from_embedded: folders ``samestory embed`` wrote, read instead of ``inputs``.
+        from_embedded: folders ``samestory index embed`` wrote, read instead of ``inputs``.
 
     Returns:
         What became of every record.

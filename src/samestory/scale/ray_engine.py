@@ -23,9 +23,11 @@ from samestory.ingest import CleanSettings, Columns
 
 log = logging.getLogger(__name__)
 
-#: CPUs each encoder actor asks Ray for: fractional, so that on a small cluster the read
-#: and prepare tasks still get a share (an actor pool that takes whole CPUs on a 2-CPU
-#: cluster stalls the tasks that feed it).
+#: CPUs each encoder actor and each task asks Ray for: fractional, so that on a small cluster
+#: the read and prepare tasks still get a share (an actor pool that takes whole CPUs on a
+#: 2-CPU cluster stalls the tasks that feed it). No stage may ask for a whole CPU: on nodes of
+#: one CPU each, an actor's half leaves no node a whole one (the pipeline has no repartition,
+#: whose tasks ask for one: the read stage already cuts blocks of --batch-size rows).
 ACTOR_CPUS = 0.5
 TASK_CPUS = 0.5
 
@@ -52,9 +54,18 @@ class RaySession:
             address = self.address or os.environ.get("RAY_ADDRESS") or None
             # A cluster started here runs this process's code and cache; a running one has its own.
             env = {} if address else {k: v for k, v in os.environ.items() if k in ("SAMESTORY_CACHE", "PYTHONPATH")}
-            ray.init(address=address, num_cpus=None if address else self.num_cpus, log_to_driver=False,
-                     include_dashboard=False, runtime_env={"env_vars": env} if env else None,
-                     logging_level=logging.WARNING)
+            try:
+                ray.init(address=address, num_cpus=None if address else self.num_cpus, log_to_driver=False,
+                         include_dashboard=False, runtime_env={"env_vars": env} if env else None,
+                         logging_level=logging.WARNING)
+            except ConnectionError as exc:
+                # Ray 2.60's `ray start` turns token authentication on: a writer without the token is
+                # refused with no word about it.
+                raise ConnectionError(
+                    f"{exc}. If the cluster uses token authentication (Ray's `ray start` turns it on), give "
+                    "this machine the cluster's token: copy the head node's ~/.ray/auth_token here, or set "
+                    "RAY_AUTH_TOKEN (or RAY_AUTH_TOKEN_PATH) before running samestory; docs/scale.md says more"
+                ) from exc
             self.started = True
         return ray
 
@@ -138,7 +149,6 @@ def ray_rows(inputs: Sequence[str], cols: Columns, clean: CleanSettings, encoder
                               override_num_blocks=max(1, min(len(files), 4 * cpus)))
           .map_batches(_read, batch_format="pyarrow", batch_size=1, num_cpus=TASK_CPUS,
                        fn_kwargs={"cols": cols, "batch_rows": batch_size})
-          .repartition(target_num_rows_per_block=batch_size)
           .map_batches(_prepare, batch_format="pyarrow", batch_size=batch_size, num_cpus=TASK_CPUS,
                        fn_kwargs={"clean": clean, "known_ref": known_ref})
           .map_batches(_Embedder, batch_format="pyarrow", batch_size=batch_size,

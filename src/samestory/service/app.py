@@ -13,16 +13,14 @@ An index busy with another writer, or deleted or replaced under the service, ans
 """
 from __future__ import annotations
 
-import json
 import math
 import secrets
 import threading
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import anyio
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -30,20 +28,18 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, model_validator
 from starlette.middleware.trustedhost import TrustedHostMiddleware
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from samestory.ingest import InputRecord, iso_timestamp
+from samestory.service.limits import DEFAULT_BODY_TIMEOUT, BodyLimit
 from samestory.types import InputError, StoreBusy, StoreChanged
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Iterator
 
     from samestory.corpus import Corpus
     from samestory.pipeline import Comparer
 
 DEFAULT_MAX_BODY = 2_000_000
-#: Seconds the service waits for the next part of a request body before answering 408.
-DEFAULT_BODY_TIMEOUT = 30.0
 #: Articles one POST /articles may hold (one transaction).
 MAX_ARTICLES_PER_POST = 1000
 
@@ -61,6 +57,7 @@ class ServiceSettings:
     allowed_hosts: tuple[str, ...] = LOOPBACK_NAMES
     lock_timeout: float = 30.0         # seconds a write waits for another writer of the index (then 503)
     body_timeout: float = DEFAULT_BODY_TIMEOUT   # seconds between parts of a request body (then 408)
+    follow: tuple[str, ...] = ()       # sources followed in the background (``samestory.sources``)
 
 
 class ArticleIn(BaseModel):
@@ -86,111 +83,6 @@ class ArticleIn(BaseModel):
 class CompareIn(BaseModel):
     a: ArticleIn
     b: ArticleIn
-
-
-async def _answer(send: Send, status: int, detail: str, close: bool = False) -> None:
-    body = json.dumps({"detail": detail}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    if close:   # the server drops the connection after this answer
-        headers.append((b"connection", b"close"))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
-class _BodyDeadline:
-    """``receive`` with a deadline while the request body is incomplete. When the next part does
-    not come in time: 408 with ``Connection: close`` (unless a response has started), the app is
-    told the client left, and whatever it sends after is dropped."""
-
-    def __init__(self, receive: Receive, send: Send, timeout: float):
-        self._receive, self._send, self.timeout = receive, send, timeout
-        self.body_done = self.started = self.answered = False
-
-    async def receive(self) -> Message:
-        if self.answered:
-            return {"type": "http.disconnect"}
-        if self.body_done:
-            return await self._receive()
-        try:
-            with anyio.fail_after(self.timeout):
-                message = await self._receive()
-        except TimeoutError:
-            self.answered = True
-            if not self.started:
-                await _answer(self._send, 408, f"the request body did not arrive within {self.timeout:g} s",
-                              close=True)
-            return {"type": "http.disconnect"}
-        if message["type"] != "http.request" or not message.get("more_body"):
-            self.body_done = True
-        return message
-
-    async def send(self, message: Message) -> None:
-        if not self.answered:
-            self.started = self.started or message["type"] == "http.response.start"
-            await self._send(message)
-
-
-class _BodyLimit:
-    """Pure ASGI middleware: 413 for bodies over the limit, declared or streamed; 408 for a body
-    whose next part does not arrive within ``timeout`` seconds (``_BodyDeadline``)."""
-
-    def __init__(self, app: ASGIApp, limit: int, timeout: float = DEFAULT_BODY_TIMEOUT):
-        self.app, self.limit, self.timeout = app, limit, timeout
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        deadline = _BodyDeadline(receive, send, self.timeout)
-        receive, send = deadline.receive, deadline.send
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            return await self._reject(send)
-        if declared is None and scope.get("method") in ("POST", "PUT", "PATCH"):
-            # Streamed (chunked) without a length: read it here, at most the limit, then replay it.
-            chunks, seen = [], 0
-            while True:
-                message = await receive()
-                if message["type"] != "http.request":
-                    return
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    return await self._reject(send)
-                chunks.append(message.get("body", b""))
-                if not message.get("more_body"):
-                    break
-            whole = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-            replayed = False
-
-            async def replay() -> Message:
-                nonlocal replayed
-                if not replayed:
-                    replayed = True
-                    return whole
-                return await receive()
-
-            return await self.app(scope, replay, send)
-        seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge()
-            return message
-
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
-            await self._reject(send)
-
-    async def _reject(self, send: Send) -> None:
-        await _answer(send, 413, f"request body over the {self.limit:,}-byte limit")
-
-
-class _TooLarge(Exception):
-    pass
 
 
 # FastAPI's HTTPBearer reads ``Authorization: Bearer TOKEN`` (scheme in any case) and
@@ -223,16 +115,32 @@ def create_app(settings: ServiceSettings, comparer: Comparer | None = None, corp
         state.corpus = corpus or Corpus(settings.db, progress=False, lock_timeout=settings.lock_timeout,
                                         checkpoint_seconds=60.0)
         state.corpus.state()   # load the index now, not on the first request
+        follower = None
+        if settings.follow:       # one writer, as ever: the follower writes under the service's own locks
+            from samestory.sources.background import BackgroundFollower
+
+            @contextmanager
+            def guard() -> Iterator[None]:
+                with write_lock, state.corpus.store.writer(), lock:
+                    yield
+
+            follower = BackgroundFollower(settings.follow, state.corpus, guard=guard)
+            follower.start()
         yield
+        if follower is not None:
+            follower.stop()
         if corpus is None:
             with lock:
                 state.corpus.close()
 
     app = FastAPI(title="samestory", version=_version(), lifespan=lifespan,
                   description="Do these news articles report the same story, and how do they differ?")
-    app.add_middleware(_BodyLimit, limit=settings.max_body_bytes, timeout=settings.body_timeout)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, timeout=settings.body_timeout)
 
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts))
+    from samestory.service.sources import make_router
+
+    app.include_router(make_router(settings.db))     # GET /sources, /ui/sources
 
     def require_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
                       x_token: str | None = Header(None)) -> None:
@@ -271,7 +179,7 @@ def create_app(settings: ServiceSettings, comparer: Comparer | None = None, corp
 
     @app.post("/compare")
     def compare(body: CompareIn) -> dict[str, Any]:
-        """Score two articles: the same JSON as ``samestory compare --json``."""
+        """Score two articles: the same JSON as ``samestory compare --format json``."""
         from samestory.pipeline import to_article
 
         with lock:
@@ -280,11 +188,18 @@ def create_app(settings: ServiceSettings, comparer: Comparer | None = None, corp
 
     @app.post("/articles", dependencies=[Depends(require_token)])
     def add_articles(body: ArticleIn | list[ArticleIn]) -> dict[str, Any]:
-        """Add one article or a list of at most 1,000 (a longer list gets 413, nothing added);
-        returns each one's id and story (or its error). One POST is one transaction: all of it is
-        stored, or (after a crash) none of it. A single article that cannot be added gets 422 with
-        the reason; in a list, each item says its own. 503 with Retry-After when another process
-        is writing the index."""
+        """Add one article or a list of at most 1,000 (a longer list gets 413, nothing added).
+
+        Returns ``{"added", "already_stored", "errors", "results"}``, with one result per article
+        sent, in order, in the outcome shape of ``samestory index add --report`` (``AddOutcome.to_dict``)
+        plus ``index``, its position in the list from 0: ``source`` (``"http"``), ``line`` (position
+        from 1), ``status`` (``added``, ``exists`` or ``error``), ``record_id`` (the article's own
+        ``id``, when sent), ``notes`` (what validation set aside, when any), then ``article`` (the
+        stored article's id, a content hash) and ``story`` or, for an error, ``error`` (why).
+
+        One POST is one transaction: all of it is stored, or (after a crash) none of it. A single
+        article (not a list) that cannot be added gets 422 with the reason; in a list, each item
+        says its own. 503 with Retry-After when another process is writing the index."""
         items = body if isinstance(body, list) else [body]
         if len(items) > MAX_ARTICLES_PER_POST:
             raise HTTPException(413, f"{len(items):,} articles in one request; at most "
@@ -296,8 +211,7 @@ def create_app(settings: ServiceSettings, comparer: Comparer | None = None, corp
             report = state.corpus.add(records, batch_size=max(1, len(records)))
         if not isinstance(body, list) and report.outcomes[0].status == "error":
             raise HTTPException(422, report.outcomes[0].error)     # one article, refused: say why
-        results = [{"index": o.line - 1, "status": o.status, "id": o.article, "record_id": o.record_id, "story": o.story,
-                    "error": o.error, "notes": list(o.notes)} for o in report.outcomes]
+        results = [{"index": o.line - 1, **o.to_dict()} for o in report.outcomes]
         return {"added": report.added, "already_stored": report.already_stored, "errors": report.errors,
                 "results": results}
 
@@ -374,10 +288,10 @@ def _version() -> str:
 
 def serve(db: str | Path, host: str = "127.0.0.1", port: int = 8000, token: str | None = None,
           max_body_bytes: int = DEFAULT_MAX_BODY, allowed_hosts: tuple[str, ...] = (),
-          lock_timeout: float = 30.0) -> None:
+          lock_timeout: float = 30.0, follow: tuple[str, ...] = ()) -> None:
     import uvicorn
 
     hosts = LOOPBACK_NAMES + tuple(allowed_hosts) + ((host,) if host not in ("0.0.0.0", "::") else ())
     app = create_app(ServiceSettings(db=str(db), token=token, max_body_bytes=max_body_bytes,
-                                     allowed_hosts=hosts, lock_timeout=lock_timeout))
+                                     allowed_hosts=hosts, lock_timeout=lock_timeout, follow=follow))
     uvicorn.run(app, host=host, port=port, log_level="warning")

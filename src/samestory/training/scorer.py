@@ -5,7 +5,7 @@
 of the encoder's fine-tuning), cross-validates with ``GroupKFold`` over connected
 components of the article graph (``evaluate.article_groups``: the figures are for
 articles the model never saw), fits on every pair and saves the model file with
-the cross-validation figures in its ``summary``. ``samestory train`` and
+the cross-validation figures in its ``summary``. ``samestory dev train`` and
 ``training/finetune.py`` (``make train``, the shipped scorer) call it.
 
 Raises ``InputError`` for a CSV without the gold columns.
