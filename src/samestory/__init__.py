@@ -3,6 +3,9 @@
     >>> from samestory import compare
     >>> result = compare(text_a, text_b)
     >>> result.overall, result.same_story, result.evidence.shared_entities
+
+    >>> from samestory import Corpus
+    >>> corpus = Corpus("news.db")      # an index that grows: add, stories, similar, duplicates
 """
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from samestory.types import DIMENSIONS, Article, Evidence, InputError, PairScore
 
 if TYPE_CHECKING:
+    from samestory.corpus import Corpus
     from samestory.pipeline import Comparer, compare, to_article
 
 __version__ = metadata.version("samestory")
@@ -19,6 +23,7 @@ __all__ = [
     "DIMENSIONS",
     "Article",
     "Comparer",
+    "Corpus",
     "Evidence",
     "InputError",
     "PairScore",
@@ -37,4 +42,8 @@ def __getattr__(name: str) -> Any:
         from samestory import pipeline
 
         return getattr(pipeline, name)
+    if name == "Corpus":
+        from samestory.corpus import Corpus
+
+        return Corpus
     raise AttributeError(f"module 'samestory' has no attribute {name!r}")

@@ -253,8 +253,10 @@ class AddReport:
     seconds: float
     outcomes: list[AddOutcome] = field(default_factory=list)
     engine: str = "local"      # what computed the per-article stages: "local", "ray" or "embedded"
+    updated: int = 0           # stored articles whose metadata a re-added record corrected (``update``)
 
     def summary(self) -> dict[str, Any]:
-        return {"added": self.added, "already_stored": self.already_stored, "errors": self.errors,
+        return {"added": self.added, "already_stored": self.already_stored, "updated": self.updated,
+                "errors": self.errors,
                 "stories_created": self.stories_created, "stories_merged": self.stories_merged,
                 "seconds": self.seconds, "engine": self.engine}

@@ -113,23 +113,29 @@ def _write_outcomes(outcomes: Iterable[AddOutcome], fh: IO[str] | None) -> None:
 
 
 def _run_add(args: argparse.Namespace, corpus: Corpus) -> AddReport:
-    """``index add``'s ingest, by the engine asked for (``scale.ingest``)."""
+    """``index add``'s ingest, by the engine asked for (``scale.ingest``); on this process, with
+    the records counted first where that is cheap, so the progress bar has a total and an ETA."""
+    from samestory.cli.counting import count_records
     from samestory.scale.ingest import ingest
 
+    total = count_records(args.inputs, args.follow_symlinks) if corpus.progress and args.inputs else None
     return ingest(corpus, args.inputs, _columns(args), engine=args.engine, batch_size=args.batch_size,
                   follow_symlinks=args.follow_symlinks, ray_address=args.ray_address, ray_workers=args.ray_workers,
-                  from_embedded=args.from_embedded)
+                  from_embedded=args.from_embedded, total=total, update=args.update)
 
 
 def cmd_index_add(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from samestory.corpus import Corpus
+    from samestory.corpus.corpus import DEFAULT_CLEAN
 
     if args.inputs and args.from_embedded:
         raise InputError("give INPUTS or --from-embedded DIR, not both")
     if not (args.inputs or args.from_embedded):
         raise InputError("nothing to add: give INPUTS or --from-embedded DIR")
     report_file = open_report(args.report)
-    corpus = Corpus(args.db, lock_timeout=args.lock_timeout)
+    corpus = Corpus(args.db, lock_timeout=args.lock_timeout, clean=replace(DEFAULT_CLEAN, bad_dates=args.bad_dates))
     try:
         report = _run_add(args, corpus)
     except IndexWriteError as exc:      # a full disk part-way: the batches before it stand, and say so
@@ -139,13 +145,15 @@ def cmd_index_add(args: argparse.Namespace) -> int:
     for o in report.outcomes:
         if o.status == "error":
             print(f"error: {o.source}:{o.line}: {o.error}", file=sys.stderr)
+        elif o.status == "updated":
+            print(f"updated: {o.source}:{o.line}: {'; '.join(o.notes)}", file=sys.stderr)
     summary = report.summary()
     if args.format == "json":
         dump_json(summary)
     else:
         print(", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.items()))
     # Some bad records are normal in a feed; nothing but errors means the input itself is wrong.
-    return 1 if report.errors and not (report.added or report.already_stored) else 0
+    return 1 if report.errors and not (report.added or report.already_stored or report.updated) else 0
 
 
 def cmd_index_check(args: argparse.Namespace) -> int:
@@ -279,7 +287,7 @@ def cmd_timeline(args: argparse.Namespace) -> int:
     from samestory.corpus import Corpus
     from samestory.stories.timeline import timeline_html
 
-    stories = Corpus(args.db, readonly=True, progress=False).stories()
+    stories = Corpus(args.db, readonly=True, progress=False).stories(members=True)   # members: are they dated?
     with open(args.out, "w", encoding="utf-8") as fh:
         fh.write(timeline_html(stories, top=args.top))
     if args.format == "json":

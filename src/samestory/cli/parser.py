@@ -140,11 +140,18 @@ def _index_commands(ix: argparse.ArgumentParser) -> None:
     isub = ix.add_subparsers(dest="index_command", required=True, metavar="COMMAND")
     add = _command(isub, "add", "index add", """\
         samestory index add feed.jsonl articles/ --db news.db --report outcomes.jsonl
-        SAMESTORY_DB=news.db samestory index add uci.csv --title-col TITLE --time-col TIMESTAMP""")
+        SAMESTORY_DB=news.db samestory index add uci.csv --title-col TITLE --time-col TIMESTAMP
+        samestory index add uci.csv --db news.db --time-col TIMESTAMP --update   # correct stored dates""")
     db_flag(add, "index file, created if new")
     input_flags(add, optional=True)
     format_flag(add, ["text", "json"])
     engine_flags(add)
+    add.add_argument("--update", action="store_true",
+                     help="a record whose text is already stored corrects the stored date, url and id "
+                          "(e.g. after a wrong --time-col): reported as `updated`, with what changed")
+    add.add_argument("--bad-dates", choices=["error", "ignore"], default="error",
+                     help="an unreadable or out-of-range date: the record's error (default), or ignore: "
+                          "the record is kept undated (dated when indexed) and its report line says so")
     add.add_argument("--from-embedded", action="append", default=[], metavar="DIR",
                      help="load what `samestory index embed` wrote (instead of INPUTS; repeatable)")
     lock_flag(add)

@@ -24,7 +24,7 @@ from samestory.corpus.assign import LinkSettings
 from samestory.corpus.copies import CopySettings
 from samestory.corpus.ingest import add_batch
 from samestory.corpus.precomputed import Precomputed
-from samestory.corpus.prepare import LanguagePrior, Prepared, prepare
+from samestory.corpus.prepare import LanguagePrior, Prepared, prepare, record_id_of
 from samestory.corpus.state import IndexState, ann_path, open_ann
 from samestory.embed import DEFAULT_SPEC, CachedEncoder, Encoder, load_encoder
 from samestory.index.ann import VectorIndex
@@ -61,6 +61,36 @@ DEFAULT_CLEAN = CleanSettings(min_chars=3)
 
 
 class Corpus:
+    """A persistent index of articles (one SQLite file, ``PATH.usearch`` beside it) that groups
+    them into stories and finds copies, translations and similar coverage.
+
+        >>> from samestory import Corpus
+        >>> corpus = Corpus("news.db")
+        >>> report = corpus.add([InputRecord("feed", 1, {"text": "...", "date": "2024-05-01"})])
+        >>> corpus.stories(members=True), corpus.similar(report.outcomes[0].article, k=5)
+        >>> corpus.close()
+
+    Contract of the main methods:
+
+    - ``add(items, batch_size=128, total=None, update=False) -> AddReport``: every record comes
+      out exactly once (``added``, ``exists``, ``updated`` or ``error`` with its reason); bad
+      records never stop the batch. Raises ``StoreBusy`` (another writer held the index past
+      ``lock_timeout``), ``StoreChanged`` (the file was deleted or replaced), ``IndexMismatch``
+      (built with another encoder), ``IndexWriteError`` (a full disk part-way: its ``outcomes``
+      say which records were done).
+    - ``similar(query, k=10, rescore=True) -> list[SimilarArticle]``: ``query`` is a stored
+      article's id (samestory's or the record's own) or an ``Article``; best first. Raises
+      ``InputError`` for an id not in the index.
+    - ``stories(since=None, members=False, limit=None, story_id=None) -> list[Story]``: live
+      stories, latest first (``since``: epoch seconds). Never raises for an empty index.
+    - ``duplicates() -> list[dict]``: copy groups, each a ``source`` and its ``copies``.
+    - ``check(repair=False) -> CheckReport``: values the index should not hold; with
+      ``repair``, mended in one transaction (raises ``StoreBusy`` as ``add`` does).
+    - ``close() -> None``: writes what the ANN checkpoint lacks and closes the file; safe twice.
+
+    Opening raises ``InputError`` when ``db`` is not a samestory index (or, ``readonly``, does not exist).
+    """
+
     def __init__(self, db: str | Path, encoder: Encoder | None = None, settings: StorySettings = StorySettings(),
                  clean: CleanSettings = DEFAULT_CLEAN, duplicate_jaccard: float = 0.2,
                  translation_cosine: float = 0.88, copy_containment: float = 0.55, progress: bool = True,
@@ -127,19 +157,26 @@ class Corpus:
         return self._ann
 
     # -- adding --------------------------------------------------------------
-    def add(self, items: Iterable[InputRecord], batch_size: int = 128, total: int | None = None) -> AddReport:
-        """Ingest records; every one of them ends as added, already stored, or an error."""
+    def add(self, items: Iterable[InputRecord], batch_size: int = 128, total: int | None = None,
+            update: bool = False) -> AddReport:
+        """Ingest records; every one of them ends as added, already stored (``exists``), updated
+        (with ``update``) or an error. ``total``: how many records to expect (the progress bar's
+        total, for its rate and ETA). See ``add_prepared`` for ``update``."""
         iterator: Iterator[InputRecord] = iter(items)
         batches = (([prepare(item, self.clean) for item in batch], None)
                    for batch in iter(lambda: list(islice(iterator, batch_size)), []))
-        return self.add_prepared(batches, total=total)
+        return self.add_prepared(batches, total=total, update=update)
 
     def add_prepared(self, batches: Iterable[tuple[list[Prepared], Precomputed | None]], total: int | None = None,
-                     engine: str = "local") -> AddReport:
+                     engine: str = "local", update: bool = False) -> AddReport:
         """The serial write path for records already cleaned and tagged (``prepare``), one batch
         at a time, each with what was computed ahead for it (vectors, signatures, per-article
         features: ``scale.embedded``) or None. Anything not computed ahead (or computed for a
-        text that the corpus's boilerplate stripping has since changed) is computed here."""
+        text that the corpus's boilerplate stripping has since changed) is computed here.
+
+        With ``update``, a record whose text is already stored corrects the stored article's date,
+        URL and record id where it gives other ones: its outcome is ``updated``, with a note per
+        change (``AddReport.already_stored`` counts only the unchanged ones)."""
         start = time.perf_counter()
         outcomes: list[AddOutcome] = []
         created = merged = 0
@@ -166,7 +203,7 @@ class Corpus:
                     else:
                         result = add_batch(prepared, self.state(), self.store, ahead.encoder(self.encoder),
                                            self.linker, self.link_settings, ahead.signatures, ahead.fingerprint)
-                    outcomes.extend(result.outcomes)
+                    outcomes.extend(self._update_stored(prepared, result.outcomes) if update else result.outcomes)
                     created += result.created
                     merged += result.merged
                     if bar is not None:
@@ -190,10 +227,49 @@ class Corpus:
             rowids = self.store.known_ids([o.article for o in outcomes if o.article])
             outcomes = [o if o.article not in rowids else replace(o, story=final.story(rowids[o.article]))
                         for o in outcomes]
-        counts = {s: sum(o.status == s for o in outcomes) for s in ("added", "exists", "error")}
+        counts = {s: sum(o.status == s for o in outcomes) for s in ("added", "exists", "updated", "error")}
         return AddReport(added=counts["added"], already_stored=counts["exists"], errors=counts["error"],
                          stories_created=created, stories_merged=merged,
-                         seconds=round(time.perf_counter() - start, 2), outcomes=outcomes, engine=engine)
+                         seconds=round(time.perf_counter() - start, 2), outcomes=outcomes, engine=engine,
+                         updated=counts["updated"])
+
+    def _update_stored(self, prepared: list[Prepared], outcomes: list[AddOutcome]) -> list[AddOutcome]:
+        """Each ``exists`` outcome whose record gives another date, URL or record id than the
+        stored article: the stored article corrected (``Store.update_metadata``) and the outcome
+        ``updated``, noting what changed. Resets the in-memory index if anything changed."""
+        out = []
+        for p, o in zip(prepared, outcomes, strict=True):
+            stored = self.store.article(p.id) if o.status == "exists" and p.article is not None else None
+            if stored is None or p.article is None:
+                out.append(o)
+                continue
+            date, url, record_id = stored.date, stored.url, stored.record_id
+            changes = []
+            if p.dated and p.article.date != stored.date:
+                changes.append(f"date: {stored.date} -> {p.article.date}")
+                date = p.article.date
+            if p.article.url and p.article.url != stored.url:
+                changes.append(f"url: {stored.url} -> {p.article.url}")
+                url = p.article.url
+            new_id = record_id_of(p)
+            if new_id and new_id != stored.record_id:
+                changes.append(f"record id: {stored.record_id} -> {new_id}")
+                record_id = new_id
+            if not changes:
+                out.append(o)
+                continue
+            moved = date != stored.date
+            self.store.update_metadata(stored.rowid, date, p.ts if moved else stored.ts, date is not None, url,
+                                       record_id)
+            self.reset()
+            out.append(replace(o, status="updated", record_id=record_id, notes=(*o.notes, *changes)))
+        return out
+
+    def reset(self) -> None:
+        """Forget the in-memory index (it is reloaded from the store on next use): after the store
+        was changed behind it, e.g. by ``Store.update_metadata``."""
+        self._state = None
+        self._ann, self._ann_version = None, -1
 
     def _checkpoint(self, every: float) -> None:
         """Write ``PATH.usearch`` if it lacks something and ``every`` seconds have passed since it was

@@ -217,6 +217,24 @@ class Store:
             db.executemany("INSERT INTO line_counts VALUES (?, 1) ON CONFLICT(key) DO UPDATE SET n = n + 1",
                            [(k,) for r in rows for k in r.line_keys])
 
+    def update_metadata(self, rowid: int, date: str | None, ts: float, dated: bool, url: str | None,
+                        record_id: str | None) -> None:
+        """Correct a stored article's date (with its time ``ts`` and whether that time is the
+        record's own, ``dated``), URL and the record's own id, and recompute its story's first and
+        last times from the story's members, in one transaction (``index add --update``)."""
+        with self.batch() as db:
+            db.execute("UPDATE articles SET date=?, ts=?, dated=?, url=?, ext_id=? WHERE rowid=?",
+                       (date, ts, int(dated), url, record_id, rowid))
+            row = db.execute("SELECT id, story FROM articles WHERE rowid=?", (rowid,)).fetchone()
+            if row is None:
+                return
+            if record_id and self._record_ids:
+                db.execute("INSERT OR IGNORE INTO record_ids VALUES (?,?)",
+                           (row[0], record_id.encode("utf-8", "backslashreplace").decode()))
+            if row[1] is not None:
+                db.execute("UPDATE stories SET first=(SELECT MIN(ts) FROM articles WHERE story=:s), "
+                           "last=(SELECT MAX(ts) FROM articles WHERE story=:s) WHERE id=:s", {"s": row[1]})
+
     def line_counts(self, keys: Sequence[int]) -> dict[int, int]:
         """How many stored articles had each of these sentences (absent: none)."""
         return dict(self.where_in("SELECT key, n FROM line_counts WHERE key IN ({})", keys))

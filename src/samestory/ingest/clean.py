@@ -28,6 +28,9 @@ class CleanSettings:
     # A page this short that carries a non-article signature *is* that page; a longer
     # article that mentions a captcha in passing stays an article.
     not_article_max_chars: int = 600
+    # What an unreadable or out-of-range date does: "error" (the record is not indexed) or
+    # "ignore" (the record is kept undated, and its notes say so).
+    bad_dates: str = "error"
 
 
 # Lines that are debris wherever they appear (case-insensitive, whole line).
@@ -272,12 +275,20 @@ def _field(record: Mapping[str, Any], name: str) -> str | None:
 
 def clean_record(record: Mapping[str, Any], settings: CleanSettings = CleanSettings()) -> Article:
     """Record (``text`` or ``html``, optional ``title``, ``date``, ``url``, ``lang``,
-    ``id``) to ``Article``. Raises ``InputError`` with a one-line reason."""
+    ``id``) to ``Article``. Raises ``InputError`` with a one-line reason (for an unreadable
+    date only when ``settings.bad_dates`` is ``"error"``; with ``"ignore"`` the article is
+    undated and its notes say why)."""
     html, text = _field(record, "html"), _field(record, "text")
     title = (_field(record, "title") or "").strip()
     raw_date = record.get("date")
-    date = normalise_date(raw_date if isinstance(raw_date, int | float) else _field(record, "date"))
     notes: list[str] = []
+    try:
+        date = normalise_date(raw_date if isinstance(raw_date, int | float) else _field(record, "date"))
+    except InputError as exc:
+        if settings.bad_dates != "ignore":
+            raise
+        date = None
+        notes.append(f"{exc}; kept undated (--bad-dates ignore)")
     source_format = str(record.get("_format") or ("html" if html else "text"))
     if html is not None and html.strip():
         raw = html

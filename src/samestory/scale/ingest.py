@@ -16,7 +16,8 @@ ENGINES = ("local", "ray")
 
 def ingest(corpus: Corpus, inputs: Sequence[str] = (), cols: Columns = Columns(), engine: str = "local",
            batch_size: int = 128, follow_symlinks: bool = False, ray_address: str | None = None,
-           ray_workers: int | None = None, from_embedded: Sequence[str] = ()) -> AddReport:
+           ray_workers: int | None = None, from_embedded: Sequence[str] = (), total: int | None = None,
+           update: bool = False) -> AddReport:
     """Add ``inputs`` (files and folders, as ``iter_records`` reads them) to ``corpus``.
 
     Args:
@@ -29,6 +30,8 @@ def ingest(corpus: Corpus, inputs: Sequence[str] = (), cols: Columns = Columns()
         ray_address: the Ray cluster to join (default: ``$RAY_ADDRESS``, else a local one).
         ray_workers: encoder actors on the cluster (default: one per CPU).
         from_embedded: folders ``samestory index embed`` wrote, read instead of ``inputs``.
+        total: how many records to expect (the progress bar's total and ETA), when known.
+        update: correct stored articles' metadata from re-added records (``Corpus.add_prepared``).
 
     Returns:
         What became of every record.
@@ -54,7 +57,7 @@ def ingest(corpus: Corpus, inputs: Sequence[str] = (), cols: Columns = Columns()
                 yield from found
 
         return corpus.add_prepared(to_batches(embedded_rows(), batch_size, corpus.encoder.name,
-                                              dim=corpus.encoder.dim), engine="embedded")
+                                              dim=corpus.encoder.dim), total=total, engine="embedded", update=update)
     if engine == "ray":
         from samestory.scale.embedded import to_batches
         from samestory.scale.ray_engine import RaySession, ray_rows
@@ -65,5 +68,6 @@ def ingest(corpus: Corpus, inputs: Sequence[str] = (), cols: Columns = Columns()
             rows = ray_rows(list(inputs), cols, corpus.clean, spec, batch_size, ray_workers, known=known,
                             follow_symlinks=follow_symlinks)
             return corpus.add_prepared(to_batches(rows, batch_size, corpus.encoder.name,
-                                                  dim=corpus.encoder.dim), engine="ray")
-    return corpus.add(iter_records(inputs, cols, follow_symlinks=follow_symlinks), batch_size=batch_size)
+                                                  dim=corpus.encoder.dim), total=total, engine="ray", update=update)
+    return corpus.add(iter_records(inputs, cols, follow_symlinks=follow_symlinks), batch_size=batch_size,
+                      total=total, update=update)

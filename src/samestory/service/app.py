@@ -133,8 +133,12 @@ def create_app(settings: ServiceSettings, comparer: Comparer | None = None, corp
             with lock:
                 state.corpus.close()
 
-    app = FastAPI(title="samestory", version=_version(), lifespan=lifespan,
+    # /docs from local files (no CDN: it works without internet); no /redoc (its script is on a CDN)
+    app = FastAPI(title="samestory", version=_version(), lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Do these news articles report the same story, and how do they differ?")
+    from samestory.service import pages
+
+    pages.add_local_docs(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, timeout=settings.body_timeout)
 
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts))
@@ -228,23 +232,26 @@ def create_app(settings: ServiceSettings, comparer: Comparer | None = None, corp
     def stories(since: str | None = Query(None, description="ISO 8601 date or date-time (UTC unless it says), "
                                                            "e.g. 2026-02-01 or 2026-02-01T08:00:00Z"),
                 limit: int = Query(100, ge=1, le=10_000)) -> dict[str, Any]:
+        """Live stories, latest first: ``id``, ``label``, ``first_seen``, ``last_seen``, ``size`` (how
+        many articles) and ``languages``. The list leaves the members out (``GET /stories/{id}``
+        gives them)."""
         try:
             ts = iso_timestamp(since) if since else None
         except InputError as exc:
             raise HTTPException(422, str(exc)) from None
         with lock:
             found = state.corpus.stories(since=ts, limit=limit)
-        return {"stories": [s.to_dict() for s in found]}
+        return {"stories": [{k: v for k, v in s.to_dict().items() if k != "members"} for s in found]}
 
     @app.get("/stories/{story_id}")
     def story(story_id: int) -> dict[str, Any]:
+        """One story, as in ``GET /stories``, with its ``members`` (a merged story's id leads to
+        the story it joined)."""
         with lock:
             found = state.corpus.story(story_id)
         if found is None:
             raise HTTPException(404, f"no story {story_id}")
         return found.to_dict()
-
-    from samestory.service import pages
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def compare_page() -> str:
@@ -253,7 +260,7 @@ def create_app(settings: ServiceSettings, comparer: Comparer | None = None, corp
     @app.get("/ui/stories", response_class=HTMLResponse, include_in_schema=False)
     def stories_page() -> str:
         with lock:
-            found = state.corpus.stories(limit=200)
+            found = state.corpus.stories(limit=200, members=True)     # members: are the records dated?
         return pages.stories_page(found)
 
     @app.get("/ui/stories/{story_id}", response_class=HTMLResponse, include_in_schema=False)

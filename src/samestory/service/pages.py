@@ -2,9 +2,19 @@
 from __future__ import annotations
 
 import html
+import importlib.util
+import urllib.parse
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from samestory.stories.timeline import timeline_html
-from samestory.types import Story
+from samestory.stories.timeline import timeline_chart
+from samestory.types import Story, StoryMember
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+#: Where the service serves Swagger UI's own files (from the ``swagger-ui-py`` package).
+DOCS_ASSETS = "/static/swagger-ui"
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:0 auto;max-width:1200px;padding:1rem;color:#222}
@@ -86,25 +96,81 @@ document.getElementById('f').addEventListener('submit', async e => {
 
 
 def stories_page(stories: list[Story]) -> str:
+    """``/ui/stories``: the timeline (saying when its times are ingest times: give the stories
+    with their members) and one table row per story."""
     rows = "".join(
         f"<tr><td><a href='/ui/stories/{s.id}'>{s.id}</a></td><td>{html.escape(s.label)}</td><td>{s.size}</td>"
         f"<td>{html.escape(s.first_seen)}</td><td>{html.escape(s.last_seen)}</td>"
         f"<td>{html.escape(', '.join(s.languages))}</td></tr>" for s in stories)
-    chart = timeline_html(stories, top=30)
-    chart = chart[chart.find("<svg"):chart.find("</svg>") + 6] if "<svg" in chart else ""
+    chart = timeline_chart(stories, top=30)
     body = (f"<h1>Stories</h1><p class='muted'>{len(stories)} stories, most recent first.</p>{chart}"
             f"<table><tr><th>story</th><th>label</th><th>articles</th><th>first seen</th><th>last seen</th>"
             f"<th>languages</th></tr>{rows}</table>")
     return _page("samestory: stories", body)
 
 
+def linked_title(member: StoryMember) -> str:
+    """A member's title as HTML (its id when it has none): a link to its URL when that is an
+    http(s) URL, plain text otherwise; everything escaped."""
+    text = html.escape(member.title.strip() or member.id)
+    url = (member.url or "").strip()
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:        # "http://[::1" and the like: not a URL a browser can follow
+        return text
+    if parts.scheme.lower() in ("http", "https") and parts.netloc:
+        return f"<a href=\"{html.escape(url, quote=True)}\" rel=\"noopener noreferrer\">{text}</a>"
+    return text
+
+
+def _copy_note(member: StoryMember, titles: dict[str, str]) -> str:
+    """"copy of" and the source's title (its id when the source is in another story or untitled)."""
+    if not member.duplicate_of:
+        return ""
+    source = titles.get(member.duplicate_of, "").strip() or member.duplicate_of
+    share = f" ({member.copied_share:.0%} of it copied)" if member.copied_share is not None else ""
+    return f"copy of <i title='{html.escape(member.duplicate_of)}'>{html.escape(source)}</i>{share}"
+
+
 def story_page(story: Story) -> str:
+    """``/ui/stories/{id}``: the story's members, titles linked to their URLs."""
+    titles = {m.id: m.title for m in story.members}
     rows = "".join(
-        f"<tr><td>{html.escape(m.date or '')}</td><td>{html.escape(m.lang)}</td><td>{html.escape(m.title)}</td>"
-        f"<td>{'copy of ' + html.escape(m.duplicate_of) if m.duplicate_of else ''}</td>"
-        f"<td class='muted'>{html.escape(m.id)}</td></tr>" for m in story.members)
+        f"<tr><td>{html.escape(m.date or '')}</td><td>{html.escape(m.lang)}</td><td>{linked_title(m)}</td>"
+        f"<td>{_copy_note(m, titles)}</td><td class='muted'>{html.escape(m.id)}</td></tr>" for m in story.members)
     body = (f"<h1>{html.escape(story.label)}</h1><p class='muted'>Story {story.id}: {story.size} articles, "
             f"{html.escape(', '.join(story.languages))}, {html.escape(story.first_seen)} to "
             f"{html.escape(story.last_seen)}</p><table><tr><th>date</th><th>lang</th><th>title</th><th></th>"
             f"<th>id</th></tr>{rows}</table>")
     return _page(f"samestory: {story.label}", body)
+
+
+def add_local_docs(app: FastAPI, openapi_url: str = "/openapi.json") -> None:
+    """Serve ``/docs`` (Swagger UI) from files of the ``swagger-ui-py`` package, mounted at
+    ``DOCS_ASSETS``, so that the page works without internet; the app must be made with
+    ``docs_url=None, redoc_url=None``."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(swagger_ui_dir())), name="swagger-ui")
+
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=openapi_url, title=f"{app.title}: API",
+                                   swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                                   swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png")
+
+
+def swagger_ui_dir() -> Path:
+    """The folder of Swagger UI's files in the ``swagger-ui-py`` package (Swagger UI 5, which
+    reads the OpenAPI 3.1 that FastAPI writes), found without importing the package.
+
+    Raises:
+        RuntimeError: the package is not installed.
+    """
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("swagger-ui-py is not installed: pip install swagger-ui-py (samestory's /docs needs it)")
+    return Path(next(iter(spec.submodule_search_locations))) / "static"
