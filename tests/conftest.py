@@ -83,3 +83,20 @@ def served(db: Path, *args: str, env: dict | None = None) -> Iterator[str]:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def write_stream_feed(shared: Path, path: Path, rows: int, bad_at: int | None = None) -> Path:
+    """The first ``rows`` UCI stream headlines as a CSV at ``path``; with ``bad_at``, a record that
+    cannot be indexed (a blank title, id ``bad-one``) is inserted at that position."""
+    import csv
+
+    with open(shared / "uci_stories" / "dev_stream.csv", newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        fields, found = reader.fieldnames, [row for _, row in zip(range(rows), reader)]
+    if bad_at is not None:
+        found.insert(bad_at, {**found[0], "TITLE": "   ", "ID": "bad-one"})
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fields)
+        writer.writeheader()
+        writer.writerows(found)
+    return path

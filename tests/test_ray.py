@@ -1,10 +1,10 @@
 """--engine ray on a real local Ray cluster (ray.init(num_cpus=2), no mocks), against --engine local."""
-import csv
 import json
 import subprocess
 import sys
 
 import pytest
+from conftest import write_stream_feed
 from sklearn.metrics import adjusted_rand_score
 
 from samestory.cli import main
@@ -49,17 +49,7 @@ def ray_cluster(caches):
 @pytest.fixture(scope="module")
 def feed(shared, tmp_path_factory):
     """The first ROWS UCI stream headlines, with a record that cannot be indexed in the middle."""
-    with open(shared / "uci_stories" / "dev_stream.csv", newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        fields = reader.fieldnames
-        rows = [row for _, row in zip(range(ROWS), reader)]
-    rows.insert(100, {**rows[0], "TITLE": "   ", "ID": "bad-one"})
-    path = tmp_path_factory.mktemp("feed") / "stream.csv"
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fields)
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
+    return write_stream_feed(shared, tmp_path_factory.mktemp("feed") / "stream.csv", ROWS, bad_at=100)
 
 
 def _add(capsys, *args):

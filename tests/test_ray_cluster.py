@@ -1,11 +1,11 @@
 """--engine ray on a cluster of two 1-CPU nodes (ray.cluster_utils.Cluster starts them on
 this machine), against --engine local: small nodes are common, and no stage may ask for
 more than a node has (a whole-CPU task beside two half-CPU actors once stalled for good)."""
-import csv
 import os
 import shutil
 
 import pytest
+from conftest import write_stream_feed
 from sklearn.metrics import adjusted_rand_score
 
 from samestory.ingest import Columns
@@ -15,15 +15,7 @@ ROWS = 120
 
 @pytest.fixture(scope="module")
 def feed(shared, tmp_path_factory):
-    with open(shared / "uci_stories" / "dev_stream.csv", newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        fields, rows = reader.fieldnames, [row for _, row in zip(range(ROWS), reader)]
-    path = tmp_path_factory.mktemp("feed") / "stream.csv"
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fields)
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
+    return write_stream_feed(shared, tmp_path_factory.mktemp("feed") / "stream.csv", ROWS)
 
 
 @pytest.mark.ray

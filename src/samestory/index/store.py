@@ -18,7 +18,7 @@ import sqlite3
 import time
 import urllib.parse
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, cast
 
@@ -32,6 +32,19 @@ from samestory.types import InputError, StoreBusy, StoreChanged
 log = logging.getLogger(__name__)
 
 _ARTICLE_COLS = "rowid, id, title, text, lang, date, ts, url, story, dup_of, copied"
+
+
+@contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction on ``db`` (opened with ``isolation_level=None``): committed when the
+    block ends, rolled back when it raises."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 class Store:
@@ -159,16 +172,9 @@ class Store:
             finally:
                 self._writing = 0
 
-    @contextmanager
-    def batch(self) -> Iterator[sqlite3.Connection]:
+    def batch(self) -> AbstractContextManager[sqlite3.Connection]:
         """One transaction: readers see all of it or none of it."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+        return transaction(self.db)
 
     @contextmanager
     def snapshot(self) -> Iterator[Store]:

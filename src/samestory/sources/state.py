@@ -18,11 +18,12 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
+from samestory.index.store import transaction
 from samestory.ingest.validate import timestamp
 from samestory.sources.items import Found
 
@@ -108,15 +109,8 @@ class FollowState:
                 if col not in have:
                     self.db.execute(f"ALTER TABLE urls ADD COLUMN {col} {kind}")
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self.db)
 
     def sources(self) -> dict[str, dict[str, Any]]:
         """Every source's row, by URL."""
