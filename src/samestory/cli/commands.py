@@ -287,9 +287,11 @@ def cmd_timeline(args: argparse.Namespace) -> int:
     from samestory.corpus import Corpus
     from samestory.stories.timeline import timeline_html
 
-    stories = Corpus(args.db, readonly=True, progress=False).stories(members=True)   # members: are they dated?
+    corpus = Corpus(args.db, readonly=True, progress=False)
+    stories = corpus.stories()
+    undated = corpus.store.count() > 0 and corpus.store.count(dated=True) == 0    # times are ingest times
     with open(args.out, "w", encoding="utf-8") as fh:
-        fh.write(timeline_html(stories, top=args.top))
+        fh.write(timeline_html(stories, top=args.top, undated=undated))
     if args.format == "json":
         dump_json({"out": args.out, "stories": len(stories)})
     else:

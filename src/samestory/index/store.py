@@ -303,11 +303,11 @@ class Store:
     def known_ids(self, ids: Sequence[str]) -> dict[str, int]:
         return dict(self.where_in("SELECT id, rowid FROM articles WHERE id IN ({})", ids))
 
-    def count(self, upto: int | None = None) -> int:
-        """Stored articles (those with a rowid up to ``upto``, when given)."""
-        if upto is None:
-            return cast(int, self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
-        return cast(int, self.db.execute("SELECT COUNT(*) FROM articles WHERE rowid <= ?", (upto,)).fetchone()[0])
+    def count(self, upto: int | None = None, dated: bool = False) -> int:
+        """Stored articles (with a rowid up to ``upto``; with ``dated``, only those that carry a date)."""
+        where = [*(["rowid <= ?"] if upto is not None else []), *(["date IS NOT NULL"] if dated else [])]
+        sql = "SELECT COUNT(*) FROM articles" + (f" WHERE {' AND '.join(where)}" if where else "")
+        return cast(int, self.db.execute(sql, () if upto is None else (upto,)).fetchone()[0])
 
     def article(self, key: int | str) -> StoredArticle | None:
         """By rowid, by samestory's id (content hash) or else by the record's own id."""

@@ -260,8 +260,9 @@ def create_app(settings: ServiceSettings, comparer: Comparer | None = None, corp
     @app.get("/ui/stories", response_class=HTMLResponse, include_in_schema=False)
     def stories_page() -> str:
         with lock:
-            found = state.corpus.stories(limit=200, members=True)     # members: are the records dated?
-        return pages.stories_page(found)
+            found = state.corpus.stories(limit=200)
+            undated = state.corpus.store.count() > 0 and state.corpus.store.count(dated=True) == 0
+        return pages.stories_page(found, undated=undated)
 
     @app.get("/ui/stories/{story_id}", response_class=HTMLResponse, include_in_schema=False)
     def story_page(story_id: int) -> str:

@@ -95,14 +95,14 @@ document.getElementById('f').addEventListener('submit', async e => {
     return _page("samestory: compare", body, script)
 
 
-def stories_page(stories: list[Story]) -> str:
-    """``/ui/stories``: the timeline (saying when its times are ingest times: give the stories
-    with their members) and one table row per story."""
+def stories_page(stories: list[Story], undated: bool | None = None) -> str:
+    """``/ui/stories``: the timeline (saying so when its times are ingest times: ``undated``, or
+    found from the stories' members when they were loaded) and one table row per story."""
     rows = "".join(
         f"<tr><td><a href='/ui/stories/{s.id}'>{s.id}</a></td><td>{html.escape(s.label)}</td><td>{s.size}</td>"
         f"<td>{html.escape(s.first_seen)}</td><td>{html.escape(s.last_seen)}</td>"
         f"<td>{html.escape(', '.join(s.languages))}</td></tr>" for s in stories)
-    chart = timeline_chart(stories, top=30)
+    chart = timeline_chart(stories, top=30, undated=undated)
     body = (f"<h1>Stories</h1><p class='muted'>{len(stories)} stories, most recent first.</p>{chart}"
             f"<table><tr><th>story</th><th>label</th><th>articles</th><th>first seen</th><th>last seen</th>"
             f"<th>languages</th></tr>{rows}</table>")
