@@ -17,6 +17,7 @@ from typing import Any
 import ftfy
 
 from samestory.ingest.notices import strip_notices
+from samestory.ingest.pages import page_reason
 from samestory.ingest.validate import has_words, language, normalise_date
 from samestory.types import Article, CleaningReport, InputError
 
@@ -150,13 +151,29 @@ def strip_debris(text: str) -> tuple[str, list[str]]:
     return cleaned, removed
 
 
-def not_article_reason(title: str, body: str, settings: CleanSettings = CleanSettings()) -> str | None:
-    """Why a short page is not an article (bot check, error page, paywall, masthead), or None.
-    A headline-only record is never flagged: a headline about captchas is news."""
+def not_article_reason(title: str, body: str, settings: CleanSettings = CleanSettings(),
+                       scraped: str | None = None) -> str | None:
+    """Why a page is not an article, or None.
+
+    A short page (up to ``settings.not_article_max_chars``) is judged by its signature (bot
+    check, error page, paywall, masthead); a page of any length by its make-up: a
+    data-protection notice or a front page (``pages``). A headline-only record is never
+    flagged: a headline about captchas is news.
+
+    Args:
+        title: the headline ("" when there is none).
+        body: the cleaned text.
+        scraped: the text as scraped, before debris and notices were taken out (the
+            make-up of a page is read there); ``body`` when not given.
+    """
     page = f"{title}\n{body}".strip()
-    if not body.strip() or len(page) > settings.not_article_max_chars:
+    if not body.strip():
         return None
-    return next((reason for pattern, reason in _NOT_ARTICLE if pattern.search(page)), None)
+    if len(page) <= settings.not_article_max_chars:
+        reason = next((reason for pattern, reason in _NOT_ARTICLE if pattern.search(page)), None)
+        if reason:
+            return reason
+    return page_reason(title, body if scraped is None else scraped)
 
 
 def _split_title(text: str) -> tuple[str, str]:
@@ -344,7 +361,8 @@ def clean_record(record: Mapping[str, Any], settings: CleanSettings = CleanSetti
             encoding_fixed=encoding_fixed,
             truncated_bytes=truncated,
             source_format=source_format,
-            not_article="cookie or consent banner" if consent_page else not_article_reason(title, cleaned, settings),
+            not_article="cookie or consent banner" if consent_page else not_article_reason(
+                title, cleaned, settings, scraped=fixed),
             notes=tuple(notes),
         ),
     )
