@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SHARED ?= ../shared/data
 
-.PHONY: setup setup-browser demo test lint bench bench-stories bench-scale bench-encoder bench-load bench-startup bench-duplicates bench-ray bench-follow fuzz soak train train-scorer train-linker clean
+.PHONY: setup setup-browser demo test lint bench bench-stories bench-scale bench-encoder bench-load bench-startup bench-duplicates bench-ray bench-follow fuzz soak soak-month tables train train-scorer train-linker clean
 
 setup: $(VENV)/.installed
 
@@ -55,6 +55,12 @@ fuzz: setup   # the long fuzzing profile: 10,000 inputs per reader/cleaner targe
 
 soak: setup   # 20 kill -9 with resume during index add, then 10 minutes of mixed load on the service
 	cd bench && ../$(PY) soak.py
+
+soak-month: setup  # a month in a benchmark: 1,000,000 synthetic articles over 10 days (--hot-days 3), 1,000 deletes, a reader beside it (about 45 min)
+	$(PY) bench/soak_month.py | tee bench/results-soak-month.txt
+
+tables: setup  # refresh the figure blocks of docs/benchmarks.md from bench/results-*.txt
+	$(PY) bench/tables.py
 
 bench-duplicates: setup  # copies on the dev file, per kind, beside plain MinHash (about 1 min with a warm cache)
 	$(PY) bench/duplicates_bench.py $(SHARED) | tee bench/results-duplicates.txt

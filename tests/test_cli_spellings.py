@@ -178,7 +178,7 @@ def test_help_lists_the_commands_in_groups_and_every_command_has_an_example(caps
     assert {" ".join(words) for words in leaves} == {
         "compare", "cluster", "eval semeval", "eval stories", "dev train", "dev eval semeval", "dev eval stories",
         *(f"index {c}" for c in ("add", "check", "similar", "stories", "duplicates", "timeline", "serve", "embed",
-                                  "follow"))}
+                                  "follow", "delete", "prune", "backup", "upgrade"))}
     for words, parser in leaves.items():
         shown = " ".join(words[1:] if words[0] == "dev" and words[1] == "eval" else words)
         assert shown.split()[-1] in out, words                         # listed in the overview

@@ -260,3 +260,22 @@ class AddReport:
                 "errors": self.errors,
                 "stories_created": self.stories_created, "stories_merged": self.stories_merged,
                 "seconds": self.seconds, "engine": self.engine}
+
+
+@dataclass(frozen=True)
+class RemovalReport:
+    """What ``index delete`` or ``index prune`` removed: the articles (samestory's ids) and the
+    keys not found (delete only), the stories that lost members and those left empty (listed as
+    removed), how many copies moved to a new source, and the bytes the file gave back."""
+
+    removed: list[str]
+    not_found: list[str]
+    stories_changed: int
+    stories_removed: list[int]
+    copies_moved: int
+    bytes_reclaimed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"removed": len(self.removed), "not_found": self.not_found, "stories_changed": self.stories_changed,
+                "stories_removed": self.stories_removed, "copies_moved": self.copies_moved,
+                "bytes_reclaimed": self.bytes_reclaimed, "ids": self.removed}

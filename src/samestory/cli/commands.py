@@ -135,7 +135,8 @@ def cmd_index_add(args: argparse.Namespace) -> int:
     if not (args.inputs or args.from_embedded):
         raise InputError("nothing to add: give INPUTS or --from-embedded DIR")
     report_file = open_report(args.report)
-    corpus = Corpus(args.db, lock_timeout=args.lock_timeout, clean=replace(DEFAULT_CLEAN, bad_dates=args.bad_dates))
+    corpus = Corpus(args.db, lock_timeout=args.lock_timeout, clean=replace(DEFAULT_CLEAN, bad_dates=args.bad_dates),
+                    hot_days=args.hot_days)
     try:
         report = _run_add(args, corpus)
     except IndexWriteError as exc:      # a full disk part-way: the batches before it stand, and say so
@@ -321,7 +322,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"samestory serving {args.db} on http://{args.host}:{args.port}/ (API docs at /docs)"
           f"{'; writes need the token' if token else ''}", file=sys.stderr)
     serve(args.db, host=args.host, port=args.port, token=token, max_body_bytes=args.max_body_bytes,
-          allowed_hosts=tuple(args.allowed_host), lock_timeout=args.lock_timeout, follow=tuple(args.follow))
+          allowed_hosts=tuple(args.allowed_host), lock_timeout=args.lock_timeout, follow=tuple(args.follow),
+          hot_days=args.hot_days)
     return 0
 
 
@@ -338,7 +340,7 @@ def cmd_index_follow(args: argparse.Namespace) -> int:
         if line.get("status") == "error":
             print(f"error: {line.get('url', line.get('source'))}: {line.get('error')}", file=sys.stderr)
 
-    corpus = Corpus(args.db, progress=False, lock_timeout=args.lock_timeout)
+    corpus = Corpus(args.db, progress=False, lock_timeout=args.lock_timeout, hot_days=args.hot_days)
     settings = FollowSettings(every=args.every, host_delay=args.host_delay, concurrency=args.concurrency,
                               user_agent=args.user_agent, max_bytes=args.max_bytes)
     try:

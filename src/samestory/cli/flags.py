@@ -160,3 +160,28 @@ def lock_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lock-timeout", type=seconds, default=30.0, metavar="SECONDS",
                    help="wait this long for another writer of the index to finish, then give up "
                         "(exit 75; the service answers 503) (default 30)")
+
+
+def age_or_date(value: str) -> float:
+    """argparse type for ``--older-than``: an age (``90d``, ``12h``) counted back from now, or an
+    ISO 8601 date or date-time; seconds since the epoch."""
+    import time
+
+    from samestory.sources.settings import duration
+
+    try:
+        return time.time() - duration(value)
+    except ValueError:
+        pass
+    try:
+        return iso_date(value)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"{value!r} is neither an age (90d, 12h) nor an ISO 8601 date") from None
+
+
+def hot_days_flag(p: argparse.ArgumentParser) -> None:
+    """``--hot-days``: the writer's in-memory window."""
+    p.add_argument("--hot-days", type=float, default=None, metavar="DAYS",
+                   help="keep in the writer's memory only stories active in the last DAYS of news (by the newest "
+                        "article's date); older articles are answered from disk (default: the 3-day story window "
+                        "plus a day)")

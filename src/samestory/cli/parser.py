@@ -27,9 +27,11 @@ from samestory.cli.commands import (
 )
 from samestory.cli.flags import (
     DB_ENV,
+    age_or_date,
     db_flag,
     engine_flags,
     format_flag,
+    hot_days_flag,
     input_flags,
     iso_date,
     lock_flag,
@@ -37,6 +39,8 @@ from samestory.cli.flags import (
     positive_int,
     seconds,
 )
+from samestory.cli.retention import cmd_index_backup, cmd_index_delete, cmd_index_prune
+from samestory.cli.upgrade import cmd_index_upgrade
 from samestory.sources.settings import DEFAULT_USER_AGENT, duration
 
 __all__ = ["build_parser", "iso_date", "port_number", "positive_int", "seconds"]
@@ -55,6 +59,10 @@ OVERVIEW: list[tuple[str, list[tuple[str, str, str]]]] = [
         ("index timeline", "", "write an HTML story timeline"),
         ("index serve", "", "HTTP API and web page (FastAPI + uvicorn)"),
         ("index check", "", "find (with --repair, mend) stored values that no read can use"),
+        ("index upgrade", "", "re-embed an index built by an older release with the current encoder (in place; resumable)"),
+        ("index delete", "ID...", "remove articles (a takedown): gone from stories, similar, duplicates, service"),
+        ("index prune", "--older-than AGE", "remove (or, --keep-text, keep only the text of) older articles"),
+        ("index backup", "FILE", "a consistent copy while writers run (restore: --db FILE)"),
         ("index follow", "SOURCES", "follow feeds, sitemaps and pages into the index (polls; --once for one round)"),
         ("index embed", "INPUTS --out DIR", "the per-article stages only, as Parquet for `index add --from-embedded`"),
     ]),
@@ -155,6 +163,7 @@ def _index_commands(ix: argparse.ArgumentParser) -> None:
     add.add_argument("--from-embedded", action="append", default=[], metavar="DIR",
                      help="load what `samestory index embed` wrote (instead of INPUTS; repeatable)")
     lock_flag(add)
+    hot_days_flag(add)
     add.set_defaults(func=cmd_index_add)
 
     sim = _command(isub, "similar", "index similar", "samestory index similar cms-4711 --db news.db -k 5")
@@ -203,6 +212,7 @@ def _index_commands(ix: argparse.ArgumentParser) -> None:
                     help="follow this source (URL or file of URLs) in the background, as `index follow` does "
                          "(repeatable; /sources shows each one's health)")
     lock_flag(sv)
+    hot_days_flag(sv)
     sv.set_defaults(func=cmd_serve)
 
     chk = _command(isub, "check", "index check", "samestory index check --db news.db --repair")
@@ -211,6 +221,36 @@ def _index_commands(ix: argparse.ArgumentParser) -> None:
     format_flag(chk, ["text", "json"])
     lock_flag(chk)
     chk.set_defaults(func=cmd_index_check)
+
+    up = _command(isub, "upgrade", "index upgrade", "samestory index upgrade --db news.db")
+    db_flag(up)
+    up.add_argument("--batch-size", type=positive_int, default=256,
+                    help="articles embedded and committed together (default 256)")
+    format_flag(up, ["text", "json"])
+    lock_flag(up)
+    up.set_defaults(func=cmd_index_upgrade)
+
+    de = _command(isub, "delete", "index delete", "samestory index delete cms-4711 3f2a9c... --db news.db")
+    de.add_argument("ids", nargs="+", metavar="ID", help="samestory's id or the record's own id (from --id-col)")
+    db_flag(de)
+    format_flag(de, ["text", "json"])
+    lock_flag(de)
+    de.set_defaults(func=cmd_index_delete)
+
+    pr = _command(isub, "prune", "index prune", "samestory index prune --older-than 90d --db news.db --keep-text")
+    pr.add_argument("--older-than", type=age_or_date, required=True, metavar="AGE|DATE",
+                    help="articles dated before this: an age back from now (90d, 12h) or an ISO 8601 date")
+    pr.add_argument("--keep-text", action="store_true",
+                    help="keep each pruned article's text and metadata aside (vectors, links and stories go)")
+    db_flag(pr)
+    format_flag(pr, ["text", "json"])
+    lock_flag(pr)
+    pr.set_defaults(func=cmd_index_prune)
+
+    bk = _command(isub, "backup", "index backup", "samestory index backup /backups/news-2026-12-05.db --db news.db")
+    bk.add_argument("dest", metavar="FILE", help="the copy (a new file; restore by pointing --db at it)")
+    db_flag(bk)
+    bk.set_defaults(func=cmd_index_backup)
 
     fo = _command(isub, "follow", "index follow", """\
         samestory index follow https://example.org/feed.xml outlets.txt --db news.db --once
@@ -227,6 +267,7 @@ def _index_commands(ix: argparse.ArgumentParser) -> None:
     fo.add_argument("--max-bytes", type=positive_int, default=5_000_000, help="a longer response is cut and reported")
     format_flag(fo, ["text", "json"])
     lock_flag(fo)
+    hot_days_flag(fo)
     fo.set_defaults(func=cmd_index_follow)
 
     em = _command(isub, "embed", "index embed", """\

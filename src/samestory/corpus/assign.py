@@ -9,6 +9,7 @@ rest as a ``Linked`` value; nothing here writes to the store or to the in-memory
 from __future__ import annotations
 
 import time
+from collections import ChainMap
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import cast
@@ -18,8 +19,10 @@ import numpy as np
 from samestory.corpus.boilerplate import BoilerplateSettings, strip_boilerplate
 from samestory.corpus.copies import CopyFinder, CopyGroups, CopySettings, sentence_vectors, translation_candidates
 from samestory.corpus.prepare import Prepared
-from samestory.corpus.state import IndexState, strongest
+from samestory.corpus.state import IndexState, print_of_row, strongest
 from samestory.embed import Encoder
+from samestory.index.archive import cold_copies
+from samestory.index.hotset import links_of, rows_of
 from samestory.index.minhash import signatures
 from samestory.index.rows import ArticleRow
 from samestory.index.store import Store
@@ -71,7 +74,7 @@ def link_and_assign(fresh: list[Prepared], state: IndexState, store: Store, enco
     # Each article's neighbours: stored ones and the batch's earlier ones (keys base+j).
     near: list[list[tuple[int, float]]] = []
     for i in range(len(fresh)):
-        hits = [(key, s) for key, s in zip(index_keys[i].tolist(), index_sims[i].tolist()) if key >= 0]
+        hits = [(key, s) for key, s in zip(index_keys[i].tolist(), index_sims[i].tolist()) if key in state]
         earlier = inner[i, :i]
         closest = np.argpartition(-earlier, k - 1)[:k] if i > k else range(i)
         hits += [(base + int(j), float(earlier[j])) for j in closest]
@@ -79,13 +82,22 @@ def link_and_assign(fresh: list[Prepared], state: IndexState, store: Store, enco
     prints = [print_of(a.full_text, a.lang, sig, p.ts, p.dated, np.array([s for _, s in hits]))
               for p, a, sig, hits in zip(fresh, articles, sigs, near)]
 
+    cold: dict[int, Fingerprint] = {}
+
     def known(key: int) -> Fingerprint:
-        return prints[key - base] if key >= base else state.fingerprints[key]
+        """A batch article's, a hot one's or (a copy's source) a cold one's fingerprint."""
+        if key >= base:
+            return prints[key - base]
+        if key in state:
+            return state.fingerprint(key)
+        if key not in cold:
+            cold.update({k: print_of_row(r) for k, r in rows_of(store, [key]).items()})
+        return cold[key]
 
     features = [candidate_features(prints[i], [known(key) for key, _ in hits], [s for _, s in hits])
                 for i, hits in enumerate(near)]
     probs = linker.predict_proba(np.vstack(features)) if features else np.zeros(0)
-    finder = _copy_finder(articles, near, base, known, state, store, encoder, settings.copies)
+    finder = _copy_finder(articles, near, sigs, base, known, state, store, encoder, settings.copies)
     rows: list[ArticleRow] = []
     batch_story: dict[int, int] = {}
     at = 0
@@ -123,11 +135,12 @@ def link_and_assign(fresh: list[Prepared], state: IndexState, store: Store, enco
     return Linked(rows, prints, likely, moves, finder.groups.final(), finder.groups.moves(lambda key: key < base))
 
 
-def _copy_finder(articles: list[Article], near: list[list[tuple[int, float]]], base: int,
+def _copy_finder(articles: list[Article], near: list[list[tuple[int, float]]], sigs: np.ndarray, base: int,
                  known: Callable[[int], Fingerprint], state: IndexState, store: Store, encoder: Encoder,
                  settings: CopySettings) -> CopyFinder:
     """What finding the batch's copies needs, read and encoded at once: the texts of translation
-    candidates, and the sentence vectors of them and of the articles that have any."""
+    candidates, the sentence vectors of them and of the articles that have any, and the
+    archived articles each article may copy (with the roots of their copy groups)."""
     texts = {base + i: a.full_text for i, a in enumerate(articles)}
     cross = {base + i: translation_candidates(a, hits, known, settings)
              for i, (a, hits) in enumerate(zip(articles, near))}
@@ -138,8 +151,13 @@ def _copy_finder(articles: list[Article], near: list[list[tuple[int, float]]], b
 
     texts.update(read_stored(sorted(key for key in involved if key < base)))
     vectors = sentence_vectors({key: texts.get(key, "") for key in sorted(involved)}, encoder, settings)
-    groups = CopyGroups(state.dup_root, state.dup_members, lambda key: known(key).lang)
-    return CopyFinder(groups, state.dups, known, texts, read_stored, cross, vectors, encoder, settings)
+    archived = {base + i: hits for i, hits in enumerate(cold_copies(store, sigs, settings.duplicate_jaccard))}
+    cold_keys = sorted({key for hits in archived.values() for key, _ in hits})
+    cold_roots = {k: r for k, r in store.where_in("SELECT rowid, dup_of FROM articles WHERE rowid IN ({}) "
+                                                  "AND dup_of IS NOT NULL", cold_keys)}
+    groups = CopyGroups(ChainMap(cold_roots, state.dup_root), state.dup_members, lambda key: known(key).lang)
+    hot = dict(zip(range(base, base + len(sigs)), state.dups.query_many(sigs)))
+    return CopyFinder(groups, state.dups, known, texts, read_stored, cross, vectors, encoder, settings, archived, hot)
 
 
 def _copy_of(row: ArticleRow, groups: CopyGroups) -> tuple[int | None, float | None]:
@@ -172,11 +190,12 @@ def _settle(likely: list[tuple[int, int, float]], base: int, vecs: np.ndarray, b
         return None if story is None else clusterer.merged.get(story, story)
 
     todo = sorted({*batch_story, *(b for _, b, _ in likely)}, key=lambda k: (known(k).ts, k))
+    stored_links = links_of(store, [key for key in todo if key < base])
     for key in todo:
         current = story_of(key)
         if current is None or current not in clusterer.stories:
             continue
-        near = strongest(state.links.get(key, []) + fresh_links.get(key, []), clusterer.settings.neighbours)
+        near = strongest(stored_links.get(key, []) + fresh_links.get(key, []), clusterer.settings.neighbours)
         links = [(s, p) for other, p in near if (s := story_of(other)) is not None]
         target = clusterer.best_move(current, known(key).ts, links)
         if target is None:

@@ -15,7 +15,7 @@ that arrives after its translation and its excerpt joins both.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -67,7 +67,7 @@ class CopyGroups:
     joined). Nothing is written here: the batch hands ``merged`` to the store, and to memory
     after the store commits."""
 
-    stored: dict[int, int]
+    stored: Mapping[int, int]
     stored_members: dict[int, set[int]]
     lang_of: Callable[[int], str]
     batch: dict[int, int] = field(default_factory=dict)
@@ -149,6 +149,8 @@ class CopyFinder:
     sentences_of: dict[int, np.ndarray]
     encoder: Encoder
     settings: CopySettings
+    archived: dict[int, list[tuple[int, float]]] = field(default_factory=dict)   # rowid -> cold copy candidates
+    stored_hits: dict[int, list[tuple[int, float]]] = field(default_factory=dict)  # rowid -> hot LSH candidates
 
     def find(self, rowid: int, article: Article, sig: np.ndarray, earlier: np.ndarray,
              first: int) -> tuple[int | None, float | None]:
@@ -171,7 +173,8 @@ class CopyFinder:
         return {key: self.texts.get(key, "") for key in keys}
 
     def _copies(self, rowid: int, article: Article, sig: np.ndarray, earlier: np.ndarray, first: int) -> list[int]:
-        scored = self.dups.query(sig)
+        stored = self.stored_hits[rowid] if rowid in self.stored_hits else self.dups.query(sig)
+        scored = stored + self.archived.get(rowid, [])
         if len(earlier):    # the batch's earlier articles, in one comparison
             agreement = (earlier == sig).mean(axis=1)
             scored += [(first + int(j), float(agreement[j]))

@@ -13,22 +13,26 @@ import logging
 import sqlite3
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from samestory.corpus import queries
+from samestory.corpus import queries, retention
 from samestory.corpus.assign import LinkSettings
 from samestory.corpus.copies import CopySettings
-from samestory.corpus.ingest import add_batch
+from samestory.corpus.ingest import add_batch, update_stored
 from samestory.corpus.precomputed import Precomputed
-from samestory.corpus.prepare import LanguagePrior, Prepared, prepare, record_id_of
+from samestory.corpus.prepare import LanguagePrior, Prepared, prepare
 from samestory.corpus.state import IndexState, ann_path, open_ann
+from samestory.corpus.window import Sweeper, release_memory
 from samestory.embed import DEFAULT_SPEC, CachedEncoder, Encoder, load_encoder
 from samestory.index.ann import VectorIndex
+from samestory.index.archive import ColdArchive, Layered, segments
+from samestory.index.hotset import hot_epoch, hot_vectors
 from samestory.index.repair import CHECKS, CheckReport, check, repair_once
+from samestory.index.retention import backup
 from samestory.index.store import Store
 from samestory.ingest import CleanSettings, InputRecord
 from samestory.stories.cluster import StorySettings
@@ -41,6 +45,7 @@ from samestory.types import (
     IndexMismatch,
     IndexWriteError,
     InputError,
+    RemovalReport,
     SimilarArticle,
     StoreBusy,
     StoreChanged,
@@ -95,7 +100,8 @@ class Corpus:
                  clean: CleanSettings = DEFAULT_CLEAN, duplicate_jaccard: float = 0.2,
                  translation_cosine: float = 0.88, copy_containment: float = 0.55, progress: bool = True,
                  readonly: bool = False,
-                 linker: StoryLinker | None = None, lock_timeout: float = 30.0, checkpoint_seconds: float = 0.0):
+                 linker: StoryLinker | None = None, lock_timeout: float = 30.0, checkpoint_seconds: float = 0.0,
+                 hot_days: float | None = None):
         """Open (or create) the index at ``db``.
 
         ``lock_timeout``: seconds a write waits for another process's writer before ``StoreBusy``.
@@ -104,6 +110,10 @@ class Corpus:
         one article per request sets a minute), and during a long run every
         ``MID_RUN_CHECKPOINT_SECONDS``; ``close`` writes what is left. Whatever was not written is
         caught up from the store when the index is next opened.
+        ``hot_days``: the writer keeps in memory only the stories whose latest article is at most
+        this many days older than the newest article, and their articles (``corpus.window``);
+        older ones are answered from disk. Default: the story window plus a day (for late
+        arrivals); ``math.inf`` keeps everything.
         """
         self.store = Store(db, readonly=readonly, lock_timeout=lock_timeout)
         self.checkpoint_seconds = checkpoint_seconds
@@ -118,7 +128,10 @@ class Corpus:
         self._linker = linker
         self._state: IndexState | None = None
         self._ann: VectorIndex | None = None
-        self._ann_version = -1
+        self._ann_version = self._ann_epoch = -1
+        self._cold: ColdArchive | None = None
+        self.hot_days = settings.window_hours / 24 + 1 if hot_days is None else hot_days
+        self._sweeper = Sweeper(self.hot_days)
 
     # -- state ---------------------------------------------------------------
     @property
@@ -131,7 +144,8 @@ class Corpus:
             self._encoder = CachedEncoder(self._encoder or load_encoder(spec))
             if stored and stored != self._encoder.name:
                 raise IndexMismatch(f"{self.store.path} was built with encoder {stored}, not {self._encoder.name}; "
-                                    "use that encoder or a new index")
+                                    "re-embed it with the current encoder: samestory index upgrade --db "
+                                    f"{self.store.path} (in place; resumable), or use a new index")
         return self._encoder
 
     @property
@@ -143,18 +157,29 @@ class Corpus:
     def state(self) -> IndexState:
         """The in-memory index, reloaded first if another process has written to the store."""
         if self._state is None or self._state.version != self.store.data_version():
+            self._state = None
+            release_memory()       # what the last state held
             self._state = IndexState.load(self.store, self.encoder.dim, self.settings,
-                                          self.link_settings.copies.duplicate_jaccard)
+                                          self.link_settings.copies.duplicate_jaccard, self.hot_days)
+            release_memory()       # what loading it passed through
         return self._state
 
-    def ann(self) -> VectorIndex:
-        """The ANN index as the store has it now (a reader's view; never written)."""
-        if self._state is not None:
-            return self.state().ann
-        version = self.store.data_version()
-        if self._ann is None or version != self._ann_version:
-            self._ann, self._ann_version = open_ann(self.store, self.encoder.dim), version
-        return self._ann
+    def ann(self) -> Layered:
+        """The ANN index as the store has it now, hot and cold (a reader's view; never written).
+        A reader catches up with what was added since it last looked, and reopens the hot part
+        only when articles have left it (``index.hotset.hot_epoch``)."""
+        if self._state is not None and self._state.version == self.store.data_version():
+            hot = self._state.ann       # a writer's own, current (another writer's changes: read below)
+        else:
+            version = self.store.data_version()
+            if self._ann is None or self._ann_epoch != hot_epoch(self.store):
+                self._ann, self._ann_epoch = open_ann(self.store, self.encoder.dim), hot_epoch(self.store)
+            elif version != self._ann_version:
+                self._ann.add(*hot_vectors(self.store, after=self._ann.max_key))
+            self._ann_version, hot = version, self._ann
+        if self._cold is None or self._cold.version != tuple(s[0] for s in segments(self.store)):
+            self._cold = ColdArchive(self.store)
+        return Layered(hot, self._cold)
 
     # -- adding --------------------------------------------------------------
     def add(self, items: Iterable[InputRecord], batch_size: int = 128, total: int | None = None,
@@ -203,11 +228,19 @@ class Corpus:
                     else:
                         result = add_batch(prepared, self.state(), self.store, ahead.encoder(self.encoder),
                                            self.linker, self.link_settings, ahead.signatures, ahead.fingerprint)
-                    outcomes.extend(self._update_stored(prepared, result.outcomes) if update else result.outcomes)
+                    if update:
+                        fixed = update_stored(self.store, prepared, result.outcomes)
+                        if fixed != result.outcomes:
+                            self.reset()      # the store changed behind the in-memory index
+                        outcomes.extend(fixed)
+                    else:
+                        outcomes.extend(result.outcomes)
                     created += result.created
                     merged += result.merged
                     if bar is not None:
                         bar.update(len(prepared))
+                    if self._sweeper.due(self._state or self.state()):
+                        self._sweep()
                     self._checkpoint(max(self.checkpoint_seconds, MID_RUN_CHECKPOINT_SECONDS))
                 self._checkpoint(self.checkpoint_seconds)
         except sqlite3.OperationalError as exc:     # a full disk, an I/O error: the batches before it stand
@@ -233,38 +266,6 @@ class Corpus:
                          seconds=round(time.perf_counter() - start, 2), outcomes=outcomes, engine=engine,
                          updated=counts["updated"])
 
-    def _update_stored(self, prepared: list[Prepared], outcomes: list[AddOutcome]) -> list[AddOutcome]:
-        """Each ``exists`` outcome whose record gives another date, URL or record id than the
-        stored article: the stored article corrected (``Store.update_metadata``) and the outcome
-        ``updated``, noting what changed. Resets the in-memory index if anything changed."""
-        out = []
-        for p, o in zip(prepared, outcomes, strict=True):
-            stored = self.store.article(p.id) if o.status == "exists" and p.article is not None else None
-            if stored is None or p.article is None:
-                out.append(o)
-                continue
-            date, url, record_id = stored.date, stored.url, stored.record_id
-            changes = []
-            if p.dated and p.article.date != stored.date:
-                changes.append(f"date: {stored.date} -> {p.article.date}")
-                date = p.article.date
-            if p.article.url and p.article.url != stored.url:
-                changes.append(f"url: {stored.url} -> {p.article.url}")
-                url = p.article.url
-            new_id = record_id_of(p)
-            if new_id and new_id != stored.record_id:
-                changes.append(f"record id: {stored.record_id} -> {new_id}")
-                record_id = new_id
-            if not changes:
-                out.append(o)
-                continue
-            moved = date != stored.date
-            self.store.update_metadata(stored.rowid, date, p.ts if moved else stored.ts, date is not None, url,
-                                       record_id)
-            self.reset()
-            out.append(replace(o, status="updated", record_id=record_id, notes=(*o.notes, *changes)))
-        return out
-
     def reset(self) -> None:
         """Forget the in-memory index (it is reloaded from the store on next use): after the store
         was changed behind it, e.g. by ``Store.update_metadata``."""
@@ -278,7 +279,15 @@ class Corpus:
         if state is None or state.ann.unsaved == 0 or time.monotonic() - state.ann.saved_at < every:
             return
         self.store.check_identity()
-        state.ann.save(ann_path(self.store), self.store.store_id())
+        state.ann.save(ann_path(self.store), self.store.store_id(), hot_epoch(self.store))
+
+    def _sweep(self) -> None:
+        """Move what has left the hot window to the cold archive (the writer lock is held)."""
+        try:
+            self._sweeper.sweep(self.state(), self.store)
+        except BaseException:
+            self._state = None      # memory may be ahead of or behind the store: reload
+            raise
 
     def close(self) -> None:
         """Write what the ANN checkpoint lacks, then close the store. Safe to call twice."""
@@ -300,6 +309,50 @@ class Corpus:
             self.store.set_meta("checked", CHECKS)
         self._state = None
         return report
+
+    # -- removing ------------------------------------------------------------
+    def delete(self, keys: Sequence[str]) -> RemovalReport:
+        """Remove articles (a takedown, a retraction): each key is samestory's id or a record's
+        own id. Gone at once from stories, similar, duplicates and the service; a story left
+        empty is listed as removed, a copy group whose source goes names the next earliest.
+        Raises ``StoreBusy`` or ``StoreChanged`` as ``add`` does."""
+        with self.store.writer():
+            report = retention.delete(self.store, self._current_state(), keys)
+            self._checkpoint(0.0)
+        return report
+
+    def prune(self, older_than: float, keep_text: bool = False) -> RemovalReport:
+        """Remove every article dated before ``older_than`` (epoch seconds), a thousand per
+        transaction (a prune killed part-way is finished by running it again); with
+        ``keep_text`` its text and metadata are kept aside (``index.retention.pruned_text``).
+        Then the archive is compacted and the freed space given back."""
+        bar = None
+        if self.progress:
+            from tqdm import tqdm
+
+            total = self.store.db.execute("SELECT COUNT(*) FROM articles WHERE ts < ?", (older_than,)).fetchone()[0]
+            bar = tqdm(total=total, desc="pruning", unit="article", file=sys.stderr)
+        try:
+            with self.store.writer():
+                report = retention.prune(self.store, self._current_state(), older_than, keep_text,
+                                         self.encoder.dim, bar.update if bar is not None else None)
+                self._checkpoint(0.0)
+        finally:
+            if bar is not None:
+                bar.close()
+        return report
+
+    def backup(self, dest: str | Path) -> None:
+        """A consistent copy of the index at ``dest`` (a new file), taken while writers go on;
+        point ``--db`` at it to restore (derived files are rebuilt). Raises ``InputError`` when
+        ``dest`` exists or its folder does not."""
+        backup(self.store, dest)
+
+    def _current_state(self) -> IndexState | None:
+        """The in-memory index if it is loaded and current (the writer lock is held), else None."""
+        if self._state is not None and self._state.version != self.store.data_version():
+            self._state = None
+        return self._state
 
     # -- reading -------------------------------------------------------------
     def similar(self, query: str | Article, k: int = 10, rescore: bool = True,

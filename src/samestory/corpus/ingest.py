@@ -9,7 +9,9 @@ the corpus writes now and then (``Corpus``), caught up from the store when opene
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 from samestory.corpus.assign import Linked, LinkSettings, Signer, link_and_assign
 from samestory.corpus.prepare import Prepared, record_id_of
@@ -18,6 +20,7 @@ from samestory.embed import Encoder
 from samestory.index.minhash import signatures
 from samestory.index.rows import BatchDelta, StoryRow
 from samestory.index.store import Store
+from samestory.stories.cluster import StoryClusterer
 from samestory.stories.link import Fingerprint, StoryLinker, fingerprint
 from samestory.types import AddOutcome
 
@@ -77,8 +80,9 @@ def add_batch(prepared: list[Prepared], state: IndexState, store: Store, encoder
             outcomes.append(AddOutcome(p.item.source, p.item.line, "exists", p.id, story, record_id=record_id,
                                        notes=p.article.cleaning.notes))
     live = [s for s in clusterer.touched if s in clusterer.stories]
-    story_rows = [StoryRow(s, st.vsum, st.n, st.first, st.last, dict(st.langs))
-                  for s in live for st in [clusterer.stories[s]]]
+    story_rows = [StoryRow(s, vsum, st.n, st.first, st.last, dict(st.langs))
+                  for s, vsum in story_sums(store, clusterer, live, encoder.dim).items()
+                  for st in [clusterer.stories[s]]]
     delta = BatchDelta(rows=rows, prints=linked.prints, stories=story_rows, merged=merged,
                        inputs=[(o.source, o.line, o.article, o.error, o.record_id) for o in outcomes],
                        links=linked.links, moves=linked.moves, copy_merges=linked.copy_merges,
@@ -96,3 +100,54 @@ def add_batch(prepared: list[Prepared], state: IndexState, store: Store, encoder
         state.version = -1      # memory is behind the committed store: reload before the next use
         raise
     return BatchResult(outcomes, created, len(merged))
+
+
+def story_sums(store: Store, clusterer: StoryClusterer, live: list[int], dim: int) -> dict[int, np.ndarray]:
+    """The sums of the members' vectors of these live stories after the batch: the stored sums
+    (of each story, and of the stories merged into it) plus what the batch changed."""
+    wanted = sorted({*live, *(a for s in live for a in clusterer.stories[s].absorbed)})
+    stored = {sid: np.frombuffer(v, np.float64) for sid, v in
+              store.where_in("SELECT id, vsum FROM stories WHERE id IN ({})", wanted) if v and len(v) == 8 * dim}
+    out = {}
+    for s in live:
+        st = clusterer.stories[s]
+        total = np.zeros(dim, np.float64)
+        for sid in (s, *st.absorbed):
+            if sid in stored:
+                total += stored[sid]
+        if st.vsum is not None:
+            total += st.vsum
+        out[s] = total
+    return out
+
+
+def update_stored(store: Store, prepared: list[Prepared], outcomes: list[AddOutcome]) -> list[AddOutcome]:
+    """``index add --update``: each ``exists`` outcome whose record gives another date, URL or
+    record id than the stored article: the stored article corrected (``Store.update_metadata``)
+    and the outcome ``updated``, noting what changed. The caller reloads its in-memory index
+    when anything changed (the result differs from ``outcomes``)."""
+    out = []
+    for p, o in zip(prepared, outcomes, strict=True):
+        stored = store.article(p.id) if o.status == "exists" and p.article is not None else None
+        if stored is None or p.article is None:
+            out.append(o)
+            continue
+        date, url, record_id = stored.date, stored.url, stored.record_id
+        changes = []
+        if p.dated and p.article.date != stored.date:
+            changes.append(f"date: {stored.date} -> {p.article.date}")
+            date = p.article.date
+        if p.article.url and p.article.url != stored.url:
+            changes.append(f"url: {stored.url} -> {p.article.url}")
+            url = p.article.url
+        new_id = record_id_of(p)
+        if new_id and new_id != stored.record_id:
+            changes.append(f"record id: {stored.record_id} -> {new_id}")
+            record_id = new_id
+        if not changes:
+            out.append(o)
+            continue
+        moved = date != stored.date
+        store.update_metadata(stored.rowid, date, p.ts if moved else stored.ts, date is not None, url, record_id)
+        out.append(replace(o, status="updated", record_id=record_id, notes=(*o.notes, *changes)))
+    return out

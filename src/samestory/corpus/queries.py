@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from samestory.index.ann import VectorIndex
+from samestory.index.archive import Layered
 from samestory.index.rows import StoredArticle
 from samestory.index.store import Store
 from samestory.ingest.validate import safe_iso
@@ -46,10 +46,10 @@ def central_member(members: list[tuple[StoredArticle, np.ndarray]], vsum: np.nda
     return max((m for m in members if m[0].lang == main), key=lambda m: float(m[1] @ vsum))[0]
 
 
-def similar(store: Store, ann: VectorIndex, article: Article, vec: np.ndarray, exclude: set[int], k: int,
+def similar(store: Store, ann: Layered, article: Article, vec: np.ndarray, exclude: set[int], k: int,
             comparer: Comparer | None) -> list[SimilarArticle]:
     """The stored articles nearest to ``vec``; re-scored with the pair scorer when a comparer is given."""
-    keys, sims = ann.search(vec, k + len(exclude))
+    keys, sims = ann.search(vec, k + len(exclude) + 10)     # some keys may have been deleted since
     hits = [(key, s) for key, s in zip(keys.tolist(), sims.tolist()) if key not in exclude][:k]
     found = {a.rowid: a for a in store.articles([h[0] for h in hits])}
     hits = [h for h in hits if h[0] in found]

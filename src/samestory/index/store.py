@@ -26,7 +26,7 @@ import numpy as np
 
 from samestory.index.aliases import follow
 from samestory.index.migrate import readable, upgrade
-from samestory.index.rows import BatchDelta, LinkRow, StoredArticle, StoryRow, as_uint32, pack_langs, unpack_langs
+from samestory.index.rows import BatchDelta, StoredArticle, StoryRow, pack_langs, unpack_langs
 from samestory.types import InputError, StoreBusy, StoreChanged
 
 log = logging.getLogger(__name__)
@@ -267,23 +267,6 @@ class Store:
         """The stored vectors' dimension (None while the store is empty)."""
         row = self.db.execute("SELECT length(vec) FROM articles LIMIT 1").fetchone()
         return int(row[0]) // 4 if row else None
-
-    def vectors(self, after: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        """(rowids, vectors) of every article with a rowid above ``after``, for the ANN index."""
-        rows = self.db.execute("SELECT rowid, vec FROM articles WHERE rowid > ? ORDER BY rowid", (after,)).fetchall()
-        if not rows:
-            return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
-        return np.array([r[0] for r in rows], np.int64), np.stack([np.frombuffer(r[1], np.float32) for r in rows])
-
-    def link_rows(self) -> Iterator[LinkRow]:
-        for r in self.db.execute("SELECT rowid, ts, lang, story, dup_of, minhash, names, keywords, numbers, tokens, "
-                                 "density, dated, CASE WHEN names IS NULL OR keywords IS NULL OR numbers IS NULL "
-                                 "THEN title || '\n' || text END FROM articles"):
-            yield LinkRow(r[0], r[1], r[2], r[3], r[4], np.frombuffer(r[5], np.uint32), as_uint32(r[6]), r[7],
-                          as_uint32(r[8]), r[9], r[10], None if r[11] is None else bool(r[11]), r[12])
-
-    def links(self) -> Iterator[tuple[int, int, float]]:
-        yield from self.db.execute("SELECT a, b, p FROM links")
 
     def live_stories(self) -> list[StoryRow]:
         return self._story_rows(self.db.execute(

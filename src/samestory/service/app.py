@@ -58,6 +58,7 @@ class ServiceSettings:
     lock_timeout: float = 30.0         # seconds a write waits for another writer of the index (then 503)
     body_timeout: float = DEFAULT_BODY_TIMEOUT   # seconds between parts of a request body (then 408)
     follow: tuple[str, ...] = ()       # sources followed in the background (``samestory.sources``)
+    hot_days: float | None = None      # the writer's in-memory window (``Corpus``)
 
 
 class ArticleIn(BaseModel):
@@ -113,7 +114,7 @@ def create_app(settings: ServiceSettings, comparer: Comparer | None = None, corp
         # PATH.usearch is written at most once a minute (not after every POST) and at shutdown;
         # a reader elsewhere catches it up from the store.
         state.corpus = corpus or Corpus(settings.db, progress=False, lock_timeout=settings.lock_timeout,
-                                        checkpoint_seconds=60.0)
+                                        checkpoint_seconds=60.0, hot_days=settings.hot_days)
         state.corpus.state()   # load the index now, not on the first request
         follower = None
         if settings.follow:       # one writer, as ever: the follower writes under the service's own locks
@@ -219,6 +220,31 @@ def create_app(settings: ServiceSettings, comparer: Comparer | None = None, corp
         return {"added": report.added, "already_stored": report.already_stored, "errors": report.errors,
                 "results": results}
 
+    @app.get("/articles/{article_id}")
+    def article(article_id: str) -> dict[str, Any]:
+        """One stored article by samestory's id or the record's own: its ids, title, date, language,
+        URL, story and copy source (404 when there is none, e.g. after a delete)."""
+        with lock:
+            found = state.corpus.store.article(article_id)
+            if found is None:
+                raise HTTPException(404, f"no article {article_id!r}")
+            story_id = state.corpus.store.resolve_story(found.story) if found.story is not None else None
+            source = state.corpus.store.article(found.dup_of) if found.dup_of is not None else None
+        return {"id": found.id, "record_id": found.record_id, "title": found.title, "date": found.date,
+                "lang": found.lang, "url": found.url, "story": story_id, "copy_of": source.id if source else None,
+                "copied": found.copied}
+
+    @app.delete("/articles/{article_id}", dependencies=[Depends(require_token)])
+    def delete_article(article_id: str) -> dict[str, Any]:
+        """Remove an article (a takedown, a retraction) by samestory's id or the record's own: gone
+        from stories, similar and duplicates at once. Answers what ``samestory index delete
+        --format json`` prints; 404 when there is no such article; 503 as ``POST /articles``."""
+        with write_lock, state.corpus.store.writer(), lock:
+            report = state.corpus.delete([article_id])
+        if not report.removed:
+            raise HTTPException(404, f"no article {article_id!r}")
+        return report.to_dict()
+
     @app.get("/articles/{article_id}/similar")
     def similar(article_id: str, k: int = Query(10, ge=1, le=100),
                 rescore: bool = Query(False, description="re-score with the pair scorer (slower)")) -> dict[str, Any]:
@@ -296,10 +322,11 @@ def _version() -> str:
 
 def serve(db: str | Path, host: str = "127.0.0.1", port: int = 8000, token: str | None = None,
           max_body_bytes: int = DEFAULT_MAX_BODY, allowed_hosts: tuple[str, ...] = (),
-          lock_timeout: float = 30.0, follow: tuple[str, ...] = ()) -> None:
+          lock_timeout: float = 30.0, follow: tuple[str, ...] = (), hot_days: float | None = None) -> None:
     import uvicorn
 
     hosts = LOOPBACK_NAMES + tuple(allowed_hosts) + ((host,) if host not in ("0.0.0.0", "::") else ())
     app = create_app(ServiceSettings(db=str(db), token=token, max_body_bytes=max_body_bytes,
-                                     allowed_hosts=hosts, lock_timeout=lock_timeout, follow=follow))
+                                     allowed_hosts=hosts, lock_timeout=lock_timeout, follow=follow,
+                                     hot_days=hot_days))
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -58,11 +58,25 @@ class StorySettings:
 
 @dataclass
 class StoryState:
-    vsum: np.ndarray          # sum of the members' vectors: the most central member labels the story
+    """A live story as linking sees it. ``vsum`` is what the batch changed in the sum of the
+    members' vectors (None: nothing yet; the store keeps the sum, which labels the story by its
+    most central member), and ``absorbed`` the stories merged into it in this batch, whose
+    stored sums join its own when the batch is written: the writer holds no sum per story."""
+
+    vsum: np.ndarray | None
     n: int
     first: float
     last: float
     langs: Counter[str] = field(default_factory=Counter)     # members per language
+    absorbed: list[int] = field(default_factory=list)
+
+
+def _plus(vsum: np.ndarray | None, vec: np.ndarray | None) -> np.ndarray | None:
+    """``vsum + vec`` in single precision, either maybe None (no change)."""
+    if vec is None:
+        return vsum
+    out: np.ndarray = np.asarray(vec, np.float32) if vsum is None else vsum + np.asarray(vec, np.float32)
+    return out
 
 
 class StoryClusterer:
@@ -106,12 +120,12 @@ class StoryClusterer:
             best, bridged = self.next_id, []
             self.next_id += 1
             self._touch(best)
-            self.stories[best] = StoryState(np.zeros_like(vec, dtype=np.float64), 0, ts, ts)
+            self.stories[best] = StoryState(None, 0, ts, ts)
         for other in bridged:
             best = self._merge(best, other)
         self._touch(best)
         st = self.stories[best]
-        st.vsum = st.vsum + vec
+        st.vsum = _plus(st.vsum, vec)
         st.n += 1
         st.first, st.last = min(st.first, ts), max(st.last, ts)
         st.langs[lang] += 1
@@ -139,10 +153,10 @@ class StoryClusterer:
         self._touch(old)
         self._touch(new)
         src, dst = self.stories[old], self.stories[new]
-        src.vsum, src.n = src.vsum - vec, src.n - 1
+        src.vsum, src.n = _plus(src.vsum, -np.asarray(vec, np.float32)), src.n - 1
         src.langs[lang] -= 1
         src.langs = +src.langs
-        dst.vsum, dst.n = dst.vsum + vec, dst.n + 1
+        dst.vsum, dst.n = _plus(dst.vsum, vec), dst.n + 1
         dst.langs[lang] += 1
         dst.first, dst.last = min(dst.first, ts), max(dst.last, ts)
         if src.n <= 0:
@@ -163,7 +177,8 @@ class StoryClusterer:
         self._touch(keep)
         self._touch(drop)
         k, d = self.stories[keep], self.stories.pop(drop)
-        k.vsum, k.n = k.vsum + d.vsum, k.n + d.n
+        k.vsum, k.n = _plus(k.vsum, d.vsum), k.n + d.n
+        k.absorbed = [*k.absorbed, drop, *d.absorbed]
         k.first, k.last, k.langs = min(k.first, d.first), max(k.last, d.last), k.langs + d.langs
         self.merged[drop] = keep
         for old, new in self.merged.items():
@@ -172,6 +187,9 @@ class StoryClusterer:
         return keep
 
     def commit(self) -> None:
+        for story in self.touched:      # the store now holds the sums
+            if story in self.stories:
+                self.stories[story].vsum, self.stories[story].absorbed = None, []
         self._backup.clear()
         self.touched.clear()
         self.merged.clear()

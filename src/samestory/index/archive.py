@@ -1,0 +1,236 @@
+"""The cold archive: articles that left the writer's memory, still answerable from disk.
+
+When an article's story has closed and it is older than the hot window, the writer moves
+it out of its in-memory indexes (``corpus.state.IndexState.evict``) and into the archive,
+which is:
+
+- **segments**: usearch indexes of the archived articles' vectors, one file per eviction
+  (``PATH.cold/seg-NNNNNN.usearch``), listed in the ``segments`` table; ``articles.segment``
+  says which segment holds an article. Readers open them as memory-mapped views
+  (``ColdArchive``), so ``similar`` searches the whole index while the writer holds only
+  the hot part. ``compact`` merges the smallest neighbouring segments while there are more
+  than ``MAX_SEGMENTS``, and rewrites a segment that deletions have thinned by a quarter
+  (a deleted article stays in a segment file until then; readers skip it, as they skip
+  any key the store no longer has).
+- **cold bands** (``cold_bands``): ``COLD_BANDS`` LSH band hashes of ``COLD_ROWS`` MinHash
+  rows per archived article, about 0.2 KB of disk each, so a re-run of a months-old wire
+  story is still found as a copy. Fewer and longer bands than the in-memory LSH: a pair at
+  Jaccard 0.8 shares one with probability 0.985, at 0.6 with 0.67, at 0.5 with 0.40; the
+  in-memory index finds looser copies within the hot window.
+
+The segment file is written before the transaction that records it, so a crash leaves at
+worst a file no row names, which the next writer removes (``remove_orphans``).
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from samestory.index.ann import VectorIndex
+from samestory.index.hotset import bump_hot_epoch, vectors_of
+from samestory.index.minhash import band_hashes
+from samestory.index.store import Store
+
+log = logging.getLogger(__name__)
+
+COLD_BANDS, COLD_ROWS = 8, 4
+MAX_SEGMENTS = 8
+
+
+def folder(store: Store) -> Path:
+    return Path(f"{store.path}.cold")
+
+
+def segments(store: Store) -> list[tuple[int, str, int]]:
+    """(id, file name, articles when written) of every segment, oldest first."""
+    return [(int(i), str(f), int(n)) for i, f, n in store.db.execute("SELECT id, file, n FROM segments ORDER BY id")]
+
+
+def _write_segment(store: Store, rowids: Sequence[int], dim: int) -> tuple[int, str, int]:
+    """A new segment file holding these articles' vectors; not yet recorded in the store."""
+    keys, vecs = vectors_of(store, rowids)
+    row = store.db.execute("SELECT MAX(id) FROM segments").fetchone()
+    sid = (row[0] or 0) + 1
+    name = f"seg-{sid:06d}.usearch"
+    folder(store).mkdir(parents=True, exist_ok=True)
+    index = VectorIndex(dim)
+    index.add(keys, vecs)
+    index.save(folder(store) / name, store.store_id(), strict=True)
+    return sid, name, len(keys)
+
+
+def archive(store: Store, rowids: Sequence[int], dim: int) -> int | None:
+    """Move these hot articles into a new segment and index their cold bands, in one
+    transaction (the caller holds the writer lock). Returns the segment's id, or None when
+    there was nothing to move.
+
+    Raises:
+        OSError: the segment file could not be written (nothing was recorded).
+    """
+    rowids = sorted(rowids)
+    if not rowids:
+        return None
+    sid, name, n = _write_segment(store, rowids, dim)
+    sigs = dict(store.where_in("SELECT rowid, minhash FROM articles WHERE rowid IN ({})", rowids))
+    keys = sorted(sigs)
+    bands = band_hashes(np.stack([np.frombuffer(sigs[k], np.uint32) for k in keys]), COLD_BANDS, COLD_ROWS) \
+        if keys else np.zeros((0, COLD_BANDS), np.int64)
+    with store.batch() as db:
+        db.execute("INSERT INTO segments VALUES (?,?,?,?)", (sid, name, n, time.time()))
+        for i in range(0, len(rowids), 500):
+            chunk = rowids[i:i + 500]
+            db.execute(f"UPDATE articles SET segment=? WHERE rowid IN ({','.join('?' * len(chunk))})", (sid, *chunk))
+        db.executemany("INSERT OR IGNORE INTO cold_bands VALUES (?,?)",
+                       [(int(h), key) for key, hs in zip(keys, bands.tolist()) for h in hs])
+        bump_hot_epoch(store)
+    return sid
+
+
+def compact(store: Store, dim: int, max_segments: int = MAX_SEGMENTS) -> int:
+    """Merge segments while there are more than ``max_segments`` (the neighbouring pair with the
+    fewest articles first), and rewrite any that deletions thinned by a quarter. Returns how
+    many segment files were written. Old files are removed after the commit: a reader that
+    has one open keeps its view."""
+    written = 0
+    live = dict(store.db.execute("SELECT segment, COUNT(*) FROM articles WHERE segment IS NOT NULL GROUP BY segment"))
+    groups: list[list[tuple[int, str, int]]] = [[s] for s in segments(store)]
+    while len(groups) > max_segments:
+        sizes = [sum(live.get(s[0], 0) for s in a + b) for a, b in itertools.pairwise(groups)]
+        i = int(np.argmin(sizes))
+        groups[i:i + 2] = [groups[i] + groups[i + 1]]
+    for group in groups:
+        n_live = sum(live.get(s[0], 0) for s in group)
+        if len(group) == 1 and n_live >= 0.75 * group[0][2]:
+            continue
+        ids = [s[0] for s in group]
+        rowids = [r[0] for r in store.where_in("SELECT rowid FROM articles WHERE segment IN ({})", ids)]
+        sid, name, n = _write_segment(store, rowids, dim) if rowids else (0, "", 0)
+        with store.batch() as db:
+            marks = ",".join("?" * len(ids))
+            if rowids:
+                db.execute("INSERT INTO segments VALUES (?,?,?,?)", (sid, name, n, time.time()))
+                db.execute(f"UPDATE articles SET segment=? WHERE segment IN ({marks})", (sid, *ids))
+            db.execute(f"DELETE FROM segments WHERE id IN ({marks})", ids)
+        written += bool(rowids)
+        for s in group:
+            _unlink(folder(store) / s[1])
+    return written
+
+
+def _from_store(store: Store, sid: int) -> VectorIndex:
+    """A segment's index built in memory from the store's vectors."""
+    keys, vecs = vectors_of(store, [r[0] for r in store.db.execute("SELECT rowid FROM articles WHERE segment=?",
+                                                                   (sid,))])
+    index = VectorIndex(vecs.shape[1] if len(vecs) else (store.vector_dim() or 1))
+    index.add(keys, vecs)
+    return index
+
+
+def remove_orphans(store: Store) -> None:
+    """Remove segment files no row names (a crash between writing one and recording it), and write
+    again those a row names that are missing or unreadable (a restored backup has none)."""
+    for sid, name, _ in segments(store):
+        path = folder(store) / name
+        try:
+            VectorIndex.view(path)
+        except (OSError, RuntimeError, ValueError):
+            log.warning("%s: missing or unreadable; writing it again from the store", path)
+            folder(store).mkdir(parents=True, exist_ok=True)
+            _from_store(store, sid).save(path, store.store_id(), strict=True)
+    named = {f for _, f, _ in segments(store)}
+    if folder(store).is_dir():
+        for path in folder(store).glob("seg-*.usearch*"):
+            if path.name.removesuffix(".json") not in named:
+                _unlink(path)
+
+
+def _unlink(path: Path) -> None:
+    for p in (path, Path(f"{path}.json")):
+        try:
+            p.unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("%s: not removed (%s)", p, exc)
+
+
+def cold_copies(store: Store, sigs: np.ndarray, threshold: float) -> list[list[tuple[int, float]]]:
+    """For each signature, the archived articles sharing a cold band with it whose estimated
+    Jaccard reaches ``threshold``: (rowid, estimate), best first."""
+    if not len(sigs) or store.db.execute("SELECT 1 FROM segments LIMIT 1").fetchone() is None:
+        return [[] for _ in range(len(sigs))]
+    bands = band_hashes(sigs, COLD_BANDS, COLD_ROWS)
+    holders: dict[int, list[int]] = {}
+    for h, article in store.where_in("SELECT h, article FROM cold_bands WHERE h IN ({})",
+                                     sorted(set(bands.ravel().tolist()))):
+        holders.setdefault(h, []).append(article)
+    found = [{a for h in hs for a in holders.get(h, ())} for hs in bands.tolist()]
+    stored = {k: np.frombuffer(m, np.uint32) for k, m in store.where_in(
+        "SELECT rowid, minhash FROM articles WHERE rowid IN ({})", sorted(set().union(*found)))}
+    out = []
+    for sig, keys in zip(sigs, found):
+        hits = [(k, float(np.mean(stored[k] == sig))) for k in keys if k in stored]
+        out.append(sorted((h for h in hits if h[1] >= threshold), key=lambda h: (-h[1], h[0])))
+    return out
+
+
+class ColdArchive:
+    """The archive's segments as a reader sees them: memory-mapped, searched together.
+    ``version`` names the segments it holds (reopen when the store's differ)."""
+
+    def __init__(self, store: Store):
+        self.version = tuple(s[0] for s in segments(store))
+        self._views: list[VectorIndex] = []
+        for sid, name, _ in segments(store):
+            try:
+                self._views.append(VectorIndex.view(folder(store) / name))
+            except (OSError, RuntimeError, ValueError) as exc:     # e.g. a backup restored without PATH.cold/
+                log.warning("%s: unreadable (%s); searching its articles from the store's vectors (the next "
+                            "writer writes it again)", folder(store) / name, exc)
+                self._views.append(_from_store(store, sid))
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self._views)
+
+    def search_many(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        parts = [v.search_many(vectors, k) for v in self._views if len(v)]
+        return merge_hits(parts, len(vectors), k)
+
+
+def merge_hits(parts: list[tuple[np.ndarray, np.ndarray]], n: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The best ``k`` of several (keys, similarities) answers to the same ``n`` queries (key -1: none)."""
+    parts = [p for p in parts if p[0].shape[1]]
+    if not parts:
+        return np.full((n, 0), -1, np.int64), np.zeros((n, 0), np.float32)
+    keys = np.concatenate([p[0] for p in parts], axis=1)
+    sims = np.concatenate([p[1] for p in parts], axis=1)
+    sims = np.where(keys < 0, -np.inf, sims)
+    order = np.argsort(-sims, axis=1, kind="stable")[:, :k]
+    keys, sims = np.take_along_axis(keys, order, 1), np.take_along_axis(sims, order, 1)
+    return keys, np.where(keys < 0, 0.0, sims).astype(np.float32)
+
+
+class Layered:
+    """The hot index and the cold archive answering as one (``search``/``search_many`` as
+    ``VectorIndex``)."""
+
+    def __init__(self, hot: VectorIndex, cold: ColdArchive | None):
+        self.hot, self.cold = hot, cold
+
+    def __len__(self) -> int:
+        return len(self.hot) + (len(self.cold) if self.cold is not None else 0)
+
+    def search_many(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        vectors = np.asarray(vectors, np.float32).reshape(len(vectors), -1) if len(vectors) else vectors
+        parts = [self.hot.search_many(vectors, k)]
+        if self.cold is not None:
+            parts.append(self.cold.search_many(vectors, k))
+        return merge_hits(parts, len(vectors), k)
+
+    def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        keys, sims = self.search_many(np.asarray(vector, np.float32).reshape(1, -1), k)
+        ok = keys[0] >= 0
+        return keys[0][ok], sims[0][ok]
