@@ -23,18 +23,12 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from samestory.signals.entities import STOP_WORDS
+
 # Words around names, for ``names``.
 LINKS = "de del della di da do dos van von der den la le al el bin ibn of for".split()
-STOP = frozenset(
-    """the a an in on at for of and but or if as by with from to this that these those it he she
-    they we you i his her their its our my mr mrs ms dr prof president minister monday tuesday
-    wednesday thursday friday saturday sunday january february march april may june july august
-    september october november december der die das ein eine und im am auf für mit von zu bei
-    nach über herr frau es sie er wir ich el la los las un una y en del al por para con como
-    según lo se le les des du et à dans pour avec sur au aux il elle ils nous vous je une
-    il lo gli le i della dello nel nella per che con w na z do i oraz jak to że się nie pan
-    pani bu ve bir ile için gibi da de ki olarak в на и с по о что как это не он она они
-    den dem des einer einem eines einen zwischen wegen trotz während laut gegen ohne um durch seit
+STOP = STOP_WORDS | frozenset(
+    """den dem des einer einem eines einen zwischen wegen trotz während laut gegen ohne um durch seit
     bis unter vor hinter neben aus außer gegenüber zum zur vom beim ins dieser diese dieses
     millionen milliarden million milliarde tausend hundert millones mil milliards
     euro euros dollar dollars pfund rubel yuan yen а но пока также однако при для из за от к у во со""".split()

@@ -26,7 +26,8 @@ _LINK = r"(?:\s+(?:de|del|della|di|da|do|dos|van|von|der|den|la|le|al|el|bin|ibn
 _RUN = re.compile(rf"{_WORD}(?:{_LINK}?\s+{_WORD})*")
 _POSSESSIVE = re.compile(r"(?:['’]s|['’])$")
 _ACRONYM = re.compile(r"^[A-ZА-Я]{2,6}$")
-_STOP = frozenset(
+# Words that never start or end a name (the evidence's extractor adds more: aliases.STOP).
+STOP_WORDS = frozenset(
     """the a an in on at for of and but or if as by with from to this that these those it he she
     they we you i his her their its our my mr mrs ms dr prof president minister monday tuesday
     wednesday thursday friday saturday sunday january february march april may june july august
@@ -65,9 +66,9 @@ _STORM = frozenset("storm hurricane typhoon cyclone sturm orkan tempête ouragan
 
 def _strip(run: str) -> str:
     words = [_POSSESSIVE.sub("", w) for w in run.split()]
-    while words and (words[0].lower().strip(".") in _STOP or words[0].lower() in _ROLES):
+    while words and (words[0].lower().strip(".") in STOP_WORDS or words[0].lower() in _ROLES):
         words.pop(0)
-    while words and words[-1].lower().strip(".") in _STOP:
+    while words and words[-1].lower().strip(".") in STOP_WORDS:
         words.pop()
     return " ".join(words).strip(" .-’'")
 
