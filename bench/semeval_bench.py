@@ -1,7 +1,7 @@
 """samestory beside its baselines and its own variants on a SemEval-2022 Task 8
 CSV, in one run.
 
-    python bench/semeval_bench.py ../shared/data/semeval22/dev.csv [--speed-pairs 100]
+    python bench/semeval_bench.py ../shared/data/semeval22/dev.csv [more.csv ...] [--speed-pairs 100]
 
 Systems (Pearson vs gold Overall: all pairs, original, translated, each language pair):
   tfidf           cosine of word TF-IDF vectors (fit on the file's texts)
@@ -95,7 +95,7 @@ def signal_pairs(articles, slots, encoder, legacy: bool = False):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("csv")
+    ap.add_argument("csv", nargs="+")
     ap.add_argument("--speed-pairs", type=int, default=100, help="pairs timed per system (empty cache)")
     args = ap.parse_args()
 
@@ -108,6 +108,8 @@ def main() -> None:
     dims = ["Geography", "Entities", "Time", "Narrative", "Overall", "Style", "Tone"]
     Y = df.loc[ok, dims].to_numpy(np.float32)
     groups = article_groups(df["pair_id"])[ok]
+    source = df["source"].to_numpy()[ok]
+    first = source[0]
     gold = Y[:, 4]
     original = df["pair_id"].map(is_original).to_numpy()[ok]
     lang_pair = (df.lang1 + "-" + df.lang2).to_numpy()[ok]
@@ -121,24 +123,35 @@ def main() -> None:
     learned = {"core release": signal_pairs(articles, slots, base, legacy=True),
                "passages": signal_pairs(articles, slots, base)}
     oof = oof_vectors_path()
+    ablation = oof.with_name(f"{oof.stem}-fit-on-{first}.npz")
+    fit_mask = {}
     if oof.exists():
         learned["tuned (shipped)"] = signal_pairs(articles, slots, PrecomputedEncoder(oof))
     else:
         print(f"no out-of-fold vectors at {oof}: run `make train` for the tuned row", file=sys.stderr)
+    if len(args.csv) > 1 and ablation.exists():
+        learned[f"tuned, {first}"] = signal_pairs(articles, slots, PrecomputedEncoder(ablation))
+        fit_mask[f"tuned, {first}"] = source == first
+    elif len(args.csv) > 1:
+        print(f"no out-of-fold vectors at {ablation}: run `training/finetune.py ... --fit-on {first}` for the "
+              "first file's row", file=sys.stderr)
     per_dim = {"lang-pair mean": lang_pair_means(Y, lang_pair, groups)}
     for name, pairs in learned.items():
-        per_dim[name] = cross_validate(feature_matrix(pairs), Y, groups, judge=judgeable(pairs))
+        per_dim[name] = cross_validate(feature_matrix(pairs), Y, groups, judge=judgeable(pairs),
+                                       fit_mask=fit_mask.get(name))
         results[name] = per_dim[name][:, 4]
 
+    files = list(dict.fromkeys(source)) if len(args.csv) > 1 else []
     print(f"\nOverall Pearson ({len(gold)} pairs; learned rows out of fold, grouped 5-fold CV)")
-    print(f"{'system':<18}{'all':>8}{'original':>10}{'translated':>12}")
+    print(f"{'system':<22}{'all':>8}{'original':>10}{'translated':>12}" + "".join(f"{f[:16]:>17}" for f in files))
     for name, pred in results.items():
-        print(f"{name:<18}{pearson(pred, gold):>8.3f}{pearson(pred[original], gold[original]):>10.3f}"
-              f"{pearson(pred[~original], gold[~original]):>12.3f}")
+        print(f"{name:<22}{pearson(pred, gold):>8.3f}{pearson(pred[original], gold[original]):>10.3f}"
+              f"{pearson(pred[~original], gold[~original]):>12.3f}"
+              + "".join(f"{pearson(pred[source == f], gold[source == f]):>17.3f}" for f in files))
     print("\nper dimension (the language-pair mean is the floor each dimension must beat)")
-    print(f"{'system':<18}" + "".join(f"{d[:9]:>10}" for d in dims))
+    print(f"{'system':<22}" + "".join(f"{d[:9]:>10}" for d in dims))
     for name, pred in per_dim.items():
-        print(f"{name:<18}" + "".join(f"{pearson(pred[:, j], Y[:, j]):>10.3f}" for j in range(len(dims))))
+        print(f"{name:<22}" + "".join(f"{pearson(pred[:, j], Y[:, j]):>10.3f}" for j in range(len(dims))))
     print("\nOverall Pearson per language pair")
     print(f"{'pair':<8}{'n':>5}" + "".join(f"{name[:16]:>17}" for name in results))
     for lp in sorted(set(lang_pair)):

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from samestory.corpus import Corpus
 from samestory.embed import load_encoder
-from samestory.index.archive import segments
+from samestory.index.archive import merge_plan, segments
 from samestory.ingest import InputRecord
 from samestory.service.app import ServiceSettings, create_app
 
@@ -75,6 +75,10 @@ def test_the_writer_keeps_only_the_window_and_archives_the_rest(windowed):
     assert held < total / 3                             # about two days of eight are in memory
     assert len(everything.state().prints) == total      # no window: everything
     assert segments(hot.store)                          # the rest is in the archive's segments
+    live = dict(hot.store.db.execute("SELECT segment, COUNT(*) FROM articles WHERE segment IS NOT NULL "
+                                     "GROUP BY segment"))
+    assert merge_plan({s[0]: live.get(s[0], 0) for s in segments(hot.store)}) == []   # merged as it went
+    assert sum(live.values()) == total - held
     assert all(not s.startswith("d0") for s in
                {hot.store.article(r).record_id.rsplit("a", 1)[0] for r in hot.state().prints if r != 0
                 if hot.store.article(r).record_id.startswith("d")})

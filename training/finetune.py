@@ -1,7 +1,8 @@
 """Fine-tune the encoder for the task: LoRA adapters on the top layers of the
 float e5, trained on SemEval pairs, on CPU.
 
-    python training/finetune.py ../shared/data/semeval22/dev.csv            # CV, then ship
+    python training/finetune.py ../shared/data/semeval22/dev.csv ../shared/data/semeval22/train_extra.csv
+                                                                           # CV, then ship
     python training/finetune.py ../shared/data/semeval22/dev.csv --folds 0  # adapters only
     python training/finetune.py ../shared/data/semeval22/dev.csv --scorer-only  # scorer, from cached CV vectors
 
@@ -50,13 +51,14 @@ MODELS = Path(__file__).resolve().parents[1] / "src/samestory/models"
 class Data:
     """Distinct passages, their frozen-layer states, and which articles they make."""
 
-    def __init__(self, csv: str, encoder: TorchE5Encoder, frozen: int):
+    def __init__(self, csv: list[str], encoder: TorchE5Encoder, frozen: int):
         self.df = load_pairs(csv)
         articles, slots, _ = pair_articles(self.df)
         self.ok = np.array([s is not None for s in slots])
         self.pairs = np.array([s for s in slots if s is not None])
         self.gold = self.df.loc[self.ok, "Overall"].to_numpy(np.float32)
         self.groups = article_groups(self.df["pair_id"])[self.ok]
+        self.source = self.df.loc[self.ok, "source"].to_numpy()
         units = [text_units(a) for a in articles]
         self.all_passages = [u.passages for u in units]   # all are encoded for the out-of-fold vectors
         index = {p: i for i, p in enumerate(dict.fromkeys(p for ps in self.all_passages for p in ps))}
@@ -185,21 +187,29 @@ def encode_passages(top, frozen: int, data: Data, texts: list[str]) -> dict[str,
     return out
 
 
+def oof_path(args) -> Path:
+    """The out-of-fold vectors: the shipped run's, or an ablation's (``--fit-on``) beside them."""
+    path = oof_vectors_path()
+    return path if not args.fit_on else path.with_name(f"{path.stem}-fit-on-{'+'.join(args.fit_on)}.npz")
+
+
 def fit_scorer(args) -> None:
     """Cross-validate and fit the scorer on the out-of-fold tuned vectors."""
     from samestory.training.scorer import train
 
     # Trained on PyTorch's out-of-fold vectors; at run time the same weights run on ONNX Runtime.
     summary = train(args.csv, args.scorer_out, encoder_spec=str(DEFAULT_SPEC), folds=args.folds or 5,
-                    progress=False, encoder=PrecomputedEncoder(oof_vectors_path()),
-                    encoder_name=OnnxE5Encoder.name_for(adapter=ADAPTER))
+                    progress=False, encoder=PrecomputedEncoder(oof_path(args)),
+                    encoder_name=OnnxE5Encoder.name_for(adapter=ADAPTER), fit_on=args.fit_on)
     print(f"scorer on out-of-fold tuned vectors -> {args.scorer_out}; CV Pearson {summary['cv_pearson']}, "
-          f"by group {summary['cv_by_group']}, by language pair {summary['cv_by_lang_pair']}")
+          f"by group {summary['cv_by_group']}, by file {summary['cv_by_source']}, by language pair "
+          f"{summary['cv_by_lang_pair']}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("csv")
+    ap.add_argument("csv", nargs="+", help="SemEval-format CSVs: trained on all of them, cross-validated "
+                    "on all, on each file's pairs and on each language pair")
     ap.add_argument("--folds", type=int, default=5,
                     help="0: only the adapters (the scorer needs the out-of-fold vectors)")
     ap.add_argument("--frozen", type=int, default=10, help="bottom layers left as they are")
@@ -210,10 +220,13 @@ def main() -> None:
     ap.add_argument("--scorer-out", default=str(MODELS / "scorer-v4.json.gz"))
     ap.add_argument("--scorer-only", action="store_true",
                     help="refit only the scorer, on the out-of-fold vectors a full run left in the cache")
+    ap.add_argument("--fit-on", nargs="+", metavar="FILE_NAME",
+                    help="an ablation: in each fold, fit adapters and scorer only on these files' pairs (the "
+                         "folds stay the same); writes its own out-of-fold vectors and ships nothing")
     args = ap.parse_args()
     if args.scorer_only:
-        if not oof_vectors_path().exists():
-            sys.exit(f"no out-of-fold vectors at {oof_vectors_path()}: run without --scorer-only first")
+        if not oof_path(args).exists():
+            sys.exit(f"no out-of-fold vectors at {oof_path(args)}: run without --scorer-only first")
         fit_scorer(args)
         return
     torch.manual_seed(0)
@@ -232,6 +245,7 @@ def main() -> None:
 
         oof: dict[str, np.ndarray] = {}
         for k, (tr, te) in enumerate(GroupKFold(args.folds).split(data.pairs, groups=data.groups)):
+            tr = tr if not args.fit_on else tr[np.isin(data.source[tr], args.fit_on)]
             top = fit_adapters(base, data, tr, args, f"fold {k + 1}/{args.folds}")
             held = sorted({a for a in data.pairs[te].ravel()})
             oof.update(encode_passages(top, args.frozen, data, [p for a in held for p in data.all_passages[a]]))
@@ -247,13 +261,17 @@ def main() -> None:
         oof.update(encode_passages(top, args.frozen, data, [p for ps in data.all_passages for p in ps
                                                            if p not in oof]))
         texts = list(oof)
-        np.savez(oof_vectors_path(), texts=np.array(texts), vectors=np.array([oof[t] for t in texts], np.float16))
-        fit_scorer(args)
+        np.savez(oof_path(args), texts=np.array(texts), vectors=np.array([oof[t] for t in texts], np.float16))
+        if args.fit_on:
+            fit_scorer(args)
+            return
 
     top = fit_adapters(base, data, np.arange(len(data.pairs)), args, "all pairs")
     MODELS.mkdir(exist_ok=True)
     save_adapter(top, MODELS / f"{ADAPTER}.npz")
     print(f"wrote {MODELS / f'{ADAPTER}.npz'} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    if args.folds:
+        fit_scorer(args)         # after the adapters are written: the scorer names the encoder it expects
 
 
 if __name__ == "__main__":

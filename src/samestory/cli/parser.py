@@ -336,7 +336,8 @@ def build_parser() -> argparse.ArgumentParser:
     dsub = dev.add_subparsers(dest="dev_command", required=True, metavar="COMMAND")
     t = _command(dsub, "train", "dev train",
                  "samestory dev train ../shared/data/semeval22/dev.csv --out my-scorer.json.gz --folds 5")
-    t.add_argument("csv", help="SemEval-format CSV with gold scores")
+    t.add_argument("csv", nargs="+", help="SemEval-format CSV(s) with gold scores (several: trained on all, "
+                   "cross-validated on all and on each)")
     t.add_argument("--out", required=True, help="where to write the scorer (.json.gz)")
     t.add_argument("--folds", type=int, default=5)
     t.add_argument("--encoder", default="onnx-e5-int8",

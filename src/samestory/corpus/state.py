@@ -26,6 +26,7 @@ from samestory.index.aliases import follow
 from samestory.index.ann import VectorIndex
 from samestory.index.hotset import clock, hot_rows
 from samestory.index.minhash import DuplicateIndex
+from samestory.index.rowmap import RowMap
 from samestory.index.rows import BatchDelta, LinkRow, StoryRow
 from samestory.index.store import Store
 from samestory.stories.cluster import StoryClusterer, StorySettings, StoryState
@@ -72,7 +73,7 @@ class IndexState:
     clusterer: StoryClusterer
     hot_seconds: float = math.inf
     prints: PackedPrints = field(default_factory=PackedPrints)
-    story_of: dict[int, int] = field(default_factory=dict)
+    story_of: RowMap = field(default_factory=RowMap)          # hot rowid -> its story (as stored)
     dup_root: dict[int, int] = field(default_factory=dict)
     dup_members: dict[int, set[int]] = field(default_factory=dict)   # copy group root -> its members
     alias: dict[int, int] = field(default_factory=dict)

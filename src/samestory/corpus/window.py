@@ -6,7 +6,7 @@ of the window since the last one (6 hours of news for a 3-day window), and on th
 batch of a run (an index written by a release without a window, or by a run with a wider
 one, is brought down to size). A sweep archives (``index.archive.archive``: one segment
 file, one transaction), drops the same articles from memory (``IndexState.forget``),
-merges segments when there are too many, and writes the hot ANN checkpoint at the new
+merges segments of like size (``index.archive.compact``), and writes the hot ANN checkpoint at the new
 epoch, so that a restart reads it instead of rebuilding it. Then the C allocator is asked to
 give the freed memory back to the system (``release_memory``): without that, a process that
 drops a hundred thousand small objects a day keeps their pages.

@@ -31,7 +31,20 @@ _ORIGINAL = re.compile(r"^\d+_\d+$")
 log = logging.getLogger(__name__)
 
 
-def load_pairs(path: str | Path) -> pd.DataFrame:
+def load_pairs(path: str | Path | Sequence[str | Path]) -> pd.DataFrame:
+    """The rated pairs of one SemEval-format CSV, or of several one after the other, with a
+    ``source`` column naming each row's file (training on ``dev.csv`` and more pairs reports
+    its cross-validation on ``dev.csv``'s rows alone too).
+
+    Raises:
+        InputError: a file is missing, unreadable, or lacks a required column.
+    """
+    paths = [path] if isinstance(path, str | Path) else list(path)
+    frames = [_read_pairs(p) for p in paths]
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def _read_pairs(path: str | Path) -> pd.DataFrame:
     try:
         df = pd.read_csv(path, dtype={"pair_id": str, "lang1": str, "lang2": str})
     except FileNotFoundError:
@@ -41,6 +54,7 @@ def load_pairs(path: str | Path) -> pd.DataFrame:
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         raise InputError(f"{path}: missing column(s) {', '.join(missing)}")
+    df["source"] = Path(path).name
     return df.reset_index(drop=True)
 
 
@@ -115,7 +129,8 @@ def _pearson(pred: np.ndarray, gold: np.ndarray) -> float | None:
 
 def report(df: pd.DataFrame, predictions: np.ndarray, seconds: float, errors: dict[int, str],
            articles: int) -> dict[str, Any]:
-    """The eval's JSON shape: ``pairs``, ``pearson``, ``by_lang_pair``, ``by_group``, ..."""
+    """The eval's JSON shape: ``pairs``, ``pearson``, ``by_lang_pair``, ``by_group``, ``by_source``
+    (each file's rows, when the pairs came from several), ..."""
     gold_cols = [CSV_COLUMNS[d] for d in DIMENSIONS if CSV_COLUMNS[d] in df.columns]
 
     def block(mask: np.ndarray) -> dict[str, Any]:
@@ -126,12 +141,15 @@ def report(df: pd.DataFrame, predictions: np.ndarray, seconds: float, errors: di
     lang_pair = (df["lang1"].astype(str) + "-" + df["lang2"].astype(str)).to_numpy()
     original = df["pair_id"].map(is_original).to_numpy()
     everything = np.ones(len(df), bool)
+    sources = df["source"].to_numpy() if "source" in df.columns else np.full(len(df), "")
+    by_source = {src: block(sources == src) for src in dict.fromkeys(sources)} if len(set(sources)) > 1 else {}
     return {
         "pairs": len(df),
         "scored": int(len(df) - len(errors)),
         "pearson": block(everything)["pearson"],
         "by_lang_pair": {lp: block(lang_pair == lp) for lp in sorted(set(lang_pair))},
         "by_group": {"original": block(original), "translated": block(~original)},
+        **({"by_source": by_source} if by_source else {}),
         "errors": [{"row": i, "pair_id": str(df["pair_id"].iloc[i]), "error": e} for i, e in sorted(errors.items())],
         "seconds": round(seconds, 2),
         "articles": articles,

@@ -8,10 +8,15 @@ which is:
   (``PATH.cold/seg-NNNNNN.usearch``), listed in the ``segments`` table; ``articles.segment``
   says which segment holds an article. Readers open them as memory-mapped views
   (``ColdArchive``), so ``similar`` searches the whole index while the writer holds only
-  the hot part. ``compact`` merges the smallest neighbouring segments while there are more
-  than ``MAX_SEGMENTS``, and rewrites a segment that deletions have thinned by a quarter
-  (a deleted article stays in a segment file until then; readers skip it, as they skip
-  any key the store no longer has).
+  the hot part. ``compact`` merges by size tiers, as log-structured stores do: once
+  ``MERGE_FACTOR`` segments of like size (the same power of ``MERGE_FACTOR`` in articles)
+  are there, they become one, unless that one would hold more than ``MAX_SEGMENT``
+  articles. So each archived article is rewritten a bounded number of times (twice at
+  the soak's 25,000 articles a sweep), whatever the archive's size, a merge never holds
+  more than ``MAX_SEGMENT`` articles' vectors in memory, and the segments number about
+  ``MERGE_FACTOR`` per tier plus one per ``MAX_SEGMENT`` archived. A segment that
+  deletions have thinned by a quarter is rewritten (a deleted article stays in a segment
+  file until then; readers skip it, as they skip any key the store no longer has).
 - **cold bands** (``cold_bands``): ``COLD_BANDS`` LSH band hashes of ``COLD_ROWS`` MinHash
   rows per archived article, about 0.2 KB of disk each, so a re-run of a months-old wire
   story is still found as a copy. Fewer and longer bands than the in-memory LSH: a pair at
@@ -23,8 +28,8 @@ worst a file no row names, which the next writer removes (``remove_orphans``).
 """
 from __future__ import annotations
 
-import itertools
 import logging
+import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,7 +44,9 @@ from samestory.index.store import Store
 log = logging.getLogger(__name__)
 
 COLD_BANDS, COLD_ROWS = 8, 4
-MAX_SEGMENTS = 8
+MERGE_FACTOR = 4
+MAX_SEGMENT = 200_000       # articles: a merge's vectors, in half precision, take at most about 0.2 GB
+_CHUNK = 8192               # vectors read from the store at a time while a segment is built
 
 
 def folder(store: Store) -> Path:
@@ -52,16 +59,20 @@ def segments(store: Store) -> list[tuple[int, str, int]]:
 
 
 def _write_segment(store: Store, rowids: Sequence[int], dim: int) -> tuple[int, str, int]:
-    """A new segment file holding these articles' vectors; not yet recorded in the store."""
-    keys, vecs = vectors_of(store, rowids)
+    """A new segment file holding these articles' vectors (read from the store a chunk at a
+    time); not yet recorded in the store."""
     row = store.db.execute("SELECT MAX(id) FROM segments").fetchone()
     sid = (row[0] or 0) + 1
     name = f"seg-{sid:06d}.usearch"
     folder(store).mkdir(parents=True, exist_ok=True)
     index = VectorIndex(dim)
-    index.add(keys, vecs)
+    rowids = sorted(rowids)
+    for i in range(0, len(rowids), _CHUNK):
+        keys, vecs = vectors_of(store, rowids[i:i + _CHUNK])
+        if len(keys):
+            index.add(keys, vecs)
     index.save(folder(store) / name, store.store_id(), strict=True)
-    return sid, name, len(keys)
+    return sid, name, len(index)
 
 
 def archive(store: Store, rowids: Sequence[int], dim: int) -> int | None:
@@ -91,23 +102,42 @@ def archive(store: Store, rowids: Sequence[int], dim: int) -> int | None:
     return sid
 
 
-def compact(store: Store, dim: int, max_segments: int = MAX_SEGMENTS) -> int:
-    """Merge segments while there are more than ``max_segments`` (the neighbouring pair with the
-    fewest articles first), and rewrite any that deletions thinned by a quarter. Returns how
-    many segment files were written. Old files are removed after the commit: a reader that
-    has one open keeps its view."""
+def tier(n: int) -> int:
+    """A segment's size tier: how many times ``MERGE_FACTOR`` goes into its article count."""
+    return 0 if n < MERGE_FACTOR else int(math.log(n, MERGE_FACTOR))
+
+
+def merge_plan(sizes: dict[int, int]) -> list[list[int]]:
+    """Which segments to merge, given each one's live articles: groups of ``MERGE_FACTOR`` of
+    one tier (the smallest first), then the same again on the merged sizes, none reaching over
+    ``MAX_SEGMENT``."""
+    sizes = dict(sizes)
+    plan: dict[int, list[int]] = {}         # a planned segment (its first member's id) -> members
+    while True:
+        tiers: dict[int, list[int]] = {}
+        for sid, n in sorted(sizes.items(), key=lambda kv: (kv[1], kv[0])):
+            tiers.setdefault(tier(n), []).append(sid)
+        group = next((ids[:MERGE_FACTOR] for _, ids in sorted(tiers.items()) if len(ids) >= MERGE_FACTOR
+                      and sum(sizes[i] for i in ids[:MERGE_FACTOR]) <= MAX_SEGMENT), None)
+        if group is None:
+            return [sorted(plan[k]) for k in sorted(plan)]
+        head = min(group)
+        plan[head] = [m for g in group for m in plan.pop(g, [g])]
+        sizes[head] = sum(sizes.pop(g) for g in group)
+
+
+def compact(store: Store, dim: int) -> int:
+    """Merge segments by size tier (``merge_plan``), and rewrite any that deletions thinned by a
+    quarter. Returns how many segment files were written. Old files are removed after the
+    commit: a reader that has one open keeps its view."""
     written = 0
     live = dict(store.db.execute("SELECT segment, COUNT(*) FROM articles WHERE segment IS NOT NULL GROUP BY segment"))
-    groups: list[list[tuple[int, str, int]]] = [[s] for s in segments(store)]
-    while len(groups) > max_segments:
-        sizes = [sum(live.get(s[0], 0) for s in a + b) for a, b in itertools.pairwise(groups)]
-        i = int(np.argmin(sizes))
-        groups[i:i + 2] = [groups[i] + groups[i + 1]]
-    for group in groups:
-        n_live = sum(live.get(s[0], 0) for s in group)
-        if len(group) == 1 and n_live >= 0.75 * group[0][2]:
-            continue
-        ids = [s[0] for s in group]
+    known = segments(store)
+    by_id = {s[0]: s for s in known}
+    groups = merge_plan({s[0]: live.get(s[0], 0) for s in known})
+    merged = {m for g in groups for m in g}
+    groups += [[s[0]] for s in known if s[0] not in merged and live.get(s[0], 0) < 0.75 * s[2]]
+    for ids in groups:
         rowids = [r[0] for r in store.where_in("SELECT rowid FROM articles WHERE segment IN ({})", ids)]
         sid, name, n = _write_segment(store, rowids, dim) if rowids else (0, "", 0)
         with store.batch() as db:
@@ -117,8 +147,8 @@ def compact(store: Store, dim: int, max_segments: int = MAX_SEGMENTS) -> int:
                 db.execute(f"UPDATE articles SET segment=? WHERE segment IN ({marks})", (sid, *ids))
             db.execute(f"DELETE FROM segments WHERE id IN ({marks})", ids)
         written += bool(rowids)
-        for s in group:
-            _unlink(folder(store) / s[1])
+        for i in ids:
+            _unlink(folder(store) / by_id[i][1])
     return written
 
 

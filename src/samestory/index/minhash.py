@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from samestory.index.rowmap import RowMap
 from samestory.signals.normalize import tokens
 
 NUM_PERM = 64
@@ -90,7 +91,7 @@ class DuplicateIndex:
         self.threshold = threshold
         self.bands, self.rows = bands_for(threshold)
         self.recent_limit = recent
-        self._slot: dict[int, int] = {}             # key -> its row in _sigs
+        self._slot = RowMap()                       # key -> its row in _sigs
         self._sigs = np.zeros((1024, NUM_PERM), np.uint32)
         self._free: list[int] = []
         self._hashes = np.zeros(0, np.uint32)       # sorted band hashes (their low 32 bits) ...
@@ -155,7 +156,7 @@ class DuplicateIndex:
 
     def _merge(self) -> None:
         """The dictionary's entries into the sorted arrays, dropping entries of removed keys."""
-        keep = np.isin(self._keys, np.fromiter(self._slot, np.int32, len(self._slot))) if self._removed else None
+        keep = np.isin(self._keys, self._slot.keys_array().astype(np.int32)) if self._removed else None
         hashes, keys = (self._hashes, self._keys) if keep is None else (self._hashes[keep], self._keys[keep])
         new_h = [h for h, ks in self._recent.items() for k in ks if k in self._slot]
         new_k = [k for ks in self._recent.values() for k in ks if k in self._slot]

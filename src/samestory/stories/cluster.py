@@ -56,7 +56,7 @@ class StorySettings:
         return self.window_hours * 3600.0
 
 
-@dataclass
+@dataclass(slots=True)
 class StoryState:
     """A live story as linking sees it. ``vsum`` is what the batch changed in the sum of the
     members' vectors (None: nothing yet; the store keeps the sum, which labels the story by its

@@ -94,7 +94,7 @@ _KEYWORD = re.compile(r"\w+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 
 
-@functools.lru_cache(maxsize=500_000)
+@functools.lru_cache(maxsize=65_536)      # common words; a long-running writer meets millions of rare ones
 def _zipf(word: str, lang: str) -> float:
     from wordfreq import zipf_frequency
 

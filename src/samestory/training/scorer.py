@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 TRAIN_SPEC = DEFAULT_SPEC.untuned()
 
 
-def training_data(csv_path: str | Path, encoder_spec: str | EncoderSpec = TRAIN_SPEC, progress: bool = True,
+def training_data(csv_path: str | Path | Sequence[str | Path], encoder_spec: str | EncoderSpec = TRAIN_SPEC, progress: bool = True,
                   encoder: Encoder | None = None,
                   ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[int, str], str]:
     """Pair features and gold scores; ``encoder`` overrides ``encoder_spec`` (for
@@ -54,37 +55,53 @@ def training_data(csv_path: str | Path, encoder_spec: str | EncoderSpec = TRAIN_
     return df, ok, X, judge, Y, groups, errors, encoder.name
 
 
+def _paths(csv_path: str | Path | Sequence[str | Path]) -> list[str | Path]:
+    return [csv_path] if isinstance(csv_path, str | Path) else list(csv_path)
+
+
 def cross_validate(X: np.ndarray, Y: np.ndarray, groups: np.ndarray, folds: int = 5,
-                   params: dict[str, Any] | None = None, judge: np.ndarray | None = None) -> np.ndarray:
-    """Out-of-fold predictions with GroupKFold (``judge``: see ``PairScorer.predict``)."""
+                   params: dict[str, Any] | None = None, judge: np.ndarray | None = None,
+                   fit_mask: np.ndarray | None = None) -> np.ndarray:
+    """Out-of-fold predictions with GroupKFold (``judge``: see ``PairScorer.predict``); with
+    ``fit_mask``, only those rows of a fold's training part are fitted on (the folds stay the same)."""
     from sklearn.model_selection import GroupKFold
 
     oof = np.zeros_like(Y)
     for tr, te in GroupKFold(folds).split(X, groups=groups):
+        tr = tr if fit_mask is None else tr[fit_mask[tr]]
         model = PairScorer(**(params or {})).fit(X[tr], Y[tr], groups[tr])
         oof[te] = model.predict(X[te], None if judge is None else judge[te])
     return oof
 
 
-def train(csv_path: str | Path, out: str | Path, encoder_spec: str | EncoderSpec = TRAIN_SPEC, folds: int = 5,
-          progress: bool = True, encoder: Encoder | None = None, encoder_name: str | None = None) -> dict[str, Any]:
+def train(csv_path: str | Path | Sequence[str | Path], out: str | Path | None,
+          encoder_spec: str | EncoderSpec = TRAIN_SPEC, folds: int = 5, progress: bool = True,
+          encoder: Encoder | None = None, encoder_name: str | None = None,
+          fit_on: Sequence[str] | None = None) -> dict[str, Any]:
     """Cross-validate, fit on everything, save. ``encoder`` (with the ``encoder_name``
-    the model will check at load time) replaces ``encoder_spec``'s for the features."""
+    the model will check at load time) replaces ``encoder_spec``'s for the features.
+    ``fit_on`` (file names) restricts the cross-validation's fitting to those files' pairs,
+    with the same folds (an ablation: nothing is saved, whatever ``out``); ``out`` None
+    saves nothing either."""
     start = time.perf_counter()
     df, ok, X, judge, Y, groups, errors, encoder_name_ = training_data(csv_path, encoder_spec, progress, encoder)
     encoder_name = encoder_name or encoder_name_
     if progress:
         log.info("cross-validating on %d pairs, %d article groups", len(X), len(set(groups)))
-    oof = cross_validate(X, Y, groups, folds, judge=judge)
+    fit_mask = None if fit_on is None else df.loc[ok, "source"].isin(list(fit_on)).to_numpy()
+    oof = cross_validate(X, Y, groups, folds, judge=judge, fit_mask=fit_mask)
     predictions = np.full((len(df), len(DIMENSIONS)), np.nan)
     predictions[ok] = oof
     cv = report(df, predictions, time.perf_counter() - start, errors, articles=0)
     model = PairScorer(feature_names=feature_names(), encoder=encoder_name,
                        encoder_spec=str(EncoderSpec.of(encoder_spec))).fit(X, Y, groups)
     model.summary = {
-        "trained_on": str(Path(csv_path).name), "pairs": len(X), "folds": folds,
+        "trained_on": " + ".join(Path(p).name for p in _paths(csv_path)), "pairs": len(X), "folds": folds,
         "cv_pearson": cv["pearson"], "cv_by_group": cv["by_group"],
         "cv_by_lang_pair": {k: v["pearson"].get("Overall") for k, v in cv["by_lang_pair"].items()},
+        "cv_by_source": {k: v["pearson"].get("Overall") for k, v in cv.get("by_source", {}).items()},
+        **({"cv_fitted_on": list(fit_on)} if fit_on is not None else {}),
     }
-    model.save(out)
-    return {**model.summary, "out": str(out), "seconds": round(time.perf_counter() - start, 1)}
+    if out is not None and fit_on is None:
+        model.save(out)
+    return {**model.summary, "out": str(out) if out is not None and fit_on is None else None, "seconds": round(time.perf_counter() - start, 1)}

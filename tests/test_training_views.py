@@ -1,0 +1,56 @@
+"""Training on several rated files (issue 32): the pairs keep their file (``source``), the
+cross-validation reports each file's pairs alone, and an ablation fits on one file's pairs
+with the same folds."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from samestory.evaluate.semeval import load_pairs, report
+from samestory.training.scorer import cross_validate
+from samestory.types import DIMENSIONS, InputError
+
+
+def _small(shared, name, n):
+    return pd.read_csv(shared / "semeval22" / name).head(n)
+
+
+def test_pairs_from_several_files_keep_their_file(tmp_path, shared):
+    a, b = tmp_path / "dev.csv", tmp_path / "extra.csv"
+    _small(shared, "dev.csv", 5).to_csv(a, index=False)
+    _small(shared, "train_extra.csv", 3).to_csv(b, index=False)
+    df = load_pairs([a, b])
+    assert len(df) == 8 and df["source"].tolist() == ["dev.csv"] * 5 + ["extra.csv"] * 3
+    assert load_pairs(a)["source"].eq("dev.csv").all()
+    with pytest.raises(InputError, match="missing.csv: no such file"):
+        load_pairs([a, tmp_path / "missing.csv"])
+
+
+def test_the_report_has_each_files_pairs_alone(tmp_path, shared):
+    a, b = tmp_path / "dev.csv", tmp_path / "extra.csv"
+    _small(shared, "dev.csv", 12).to_csv(a, index=False)
+    _small(shared, "train_extra.csv", 12).to_csv(b, index=False)
+    df = load_pairs([a, b])
+    rng = np.random.default_rng(0)
+    pred = np.tile(df["Overall"].to_numpy(float)[:, None], (1, len(DIMENSIONS))) + rng.normal(0, 0.3, (24, 7))
+    pred[12:, DIMENSIONS.index("overall")] = rng.uniform(1, 4, 12)    # the second file's predictions: noise
+    out = report(df, pred, 1.0, {}, 0)
+    assert set(out["by_source"]) == {"dev.csv", "extra.csv"}
+    assert out["by_source"]["dev.csv"]["pairs"] == 12
+    assert out["by_source"]["dev.csv"]["pearson"]["Overall"] > 0.8 > out["by_source"]["extra.csv"]["pearson"]["Overall"]
+    assert "by_source" not in report(load_pairs(a), pred[:12], 1.0, {}, 0)
+
+
+def test_an_ablation_never_fits_on_the_rows_it_leaves_out():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(240, 6)).astype(np.float32)
+    Y = np.clip(2.5 + X[:, :1] + 0.1 * rng.normal(size=(240, 7)), 1, 4).astype(np.float32)
+    groups = np.arange(240) // 2
+    keep = np.arange(240) < 160
+    wild = Y.copy()
+    wild[~keep] = rng.uniform(1, 4, size=(80, 7))             # change only the left-out rows' gold
+    small = {"n_estimators": 20, "stack_folds": 2}            # a small scorer: the point is which rows it sees
+    a = cross_validate(X, Y, groups, folds=3, params=small, fit_mask=keep)
+    b = cross_validate(X, wild, groups, folds=3, params=small, fit_mask=keep)
+    assert np.allclose(a, b)                                  # they never reached a fit
+    assert not np.allclose(cross_validate(X, Y, groups, folds=3, params=small),
+                           cross_validate(X, wild, groups, folds=3, params=small))
