@@ -11,10 +11,16 @@ Systems (Pearson vs gold Overall: all pairs, original, translated, each language
   passages        head and tail pooled from the passage vectors (one encoding per
                   passage), base int8 e5, LightGBM scorer
   tuned (shipped) passages, e5 with the fine-tuned LoRA adapters, LightGBM scorer
-Every learned row is scored out of fold with grouped 5-fold cross-validation (the
-shipped models were trained on this file). For the tuned row the vectors are the
-out-of-fold ones that `training/finetune.py` wrote (each pair encoded by adapters
-trained without it); run `make train` first (about 30 min), or the row is skipped.
+                  ("tuned, all files" with several files: `make train`'s recipe)
+  tuned, 1st only the same recipe fitted on the first file's pairs only (adapters and
+                  scorer, in the same folds): the shipped models' recipe when the
+                  files are dev.csv then train_extra.csv
+Every learned row is scored out of fold with grouped 5-fold cross-validation over all
+the files' pairs. For the tuned rows the vectors are the out-of-fold ones that
+`training/finetune.py` wrote (each pair encoded by adapters trained without it): run
+`make train` first (about 35 min), and `make train-ablation` (about 25 min) for the
+last row, or the row is skipped. With several files, Overall is also reported on each
+file's pairs alone.
 Cost: milliseconds per pair and documents/second for each system on one sample
 of pairs, each with an empty vector cache, in this run; ratios against zero-shot.
 """
@@ -126,12 +132,13 @@ def main() -> None:
     ablation = oof.with_name(f"{oof.stem}-fit-on-{first}.npz")
     fit_mask = {}
     if oof.exists():
-        learned["tuned (shipped)"] = signal_pairs(articles, slots, PrecomputedEncoder(oof))
+        learned["tuned (shipped)" if len(args.csv) == 1 else "tuned, all files"] = signal_pairs(
+            articles, slots, PrecomputedEncoder(oof))
     else:
         print(f"no out-of-fold vectors at {oof}: run `make train` for the tuned row", file=sys.stderr)
     if len(args.csv) > 1 and ablation.exists():
-        learned[f"tuned, {first}"] = signal_pairs(articles, slots, PrecomputedEncoder(ablation))
-        fit_mask[f"tuned, {first}"] = source == first
+        learned[f"tuned, {first} only"] = signal_pairs(articles, slots, PrecomputedEncoder(ablation))
+        fit_mask[f"tuned, {first} only"] = source == first
     elif len(args.csv) > 1:
         print(f"no out-of-fold vectors at {ablation}: run `training/finetune.py ... --fit-on {first}` for the "
               "first file's row", file=sys.stderr)
