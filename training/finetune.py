@@ -272,6 +272,9 @@ def main() -> None:
     print(f"wrote {MODELS / f'{ADAPTER}.npz'} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
     if args.folds:
         fit_scorer(args)         # after the adapters are written: the scorer names the encoder it expects
+    print("new adapters move the vectors that the story linker and the copy finder's translation thresholds were "
+          "fitted on: run `make train-linker`, then `make bench-stories` and `make bench-duplicates` (within 0.005 "
+          "of the release) before shipping them (training/LOG.md, fourteenth session)", file=sys.stderr)
 
 
 if __name__ == "__main__":
