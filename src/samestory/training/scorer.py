@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -93,15 +93,17 @@ def train(csv_path: str | Path | Sequence[str | Path], out: str | Path | None,
     predictions = np.full((len(df), len(DIMENSIONS)), np.nan)
     predictions[ok] = oof
     cv = report(df, predictions, time.perf_counter() - start, errors, articles=0)
-    model = PairScorer(feature_names=feature_names(), encoder=encoder_name,
-                       encoder_spec=str(EncoderSpec.of(encoder_spec))).fit(X, Y, groups)
-    model.summary = {
+    summary = {
         "trained_on": " + ".join(Path(p).name for p in _paths(csv_path)), "pairs": len(X), "folds": folds,
         "cv_pearson": cv["pearson"], "cv_by_group": cv["by_group"],
         "cv_by_lang_pair": {k: v["pearson"].get("Overall") for k, v in cv["by_lang_pair"].items()},
         "cv_by_source": {k: v["pearson"].get("Overall") for k, v in cv.get("by_source", {}).items()},
         **({"cv_fitted_on": list(fit_on)} if fit_on is not None else {}),
     }
-    if out is not None and fit_on is None:
-        model.save(out)
-    return {**model.summary, "out": str(out) if out is not None and fit_on is None else None, "seconds": round(time.perf_counter() - start, 1)}
+    save = out is not None and fit_on is None      # an ablation fits nothing beyond its folds
+    if save:
+        model = PairScorer(feature_names=feature_names(), encoder=encoder_name,
+                           encoder_spec=str(EncoderSpec.of(encoder_spec))).fit(X, Y, groups)
+        model.summary = summary
+        model.save(cast(str | Path, out))
+    return {**summary, "out": str(out) if save else None, "seconds": round(time.perf_counter() - start, 1)}
