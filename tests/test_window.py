@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 
 from samestory.corpus import Corpus
 from samestory.embed import load_encoder
-from samestory.index.archive import merge_plan, segments
+from samestory.index import archive as archive_mod
+from samestory.index.archive import ColdArchive, archive, folder, merge_plan, remove_orphans, segments
 from samestory.ingest import InputRecord
 from samestory.service.app import ServiceSettings, create_app
 
@@ -78,6 +79,9 @@ def test_the_writer_keeps_only_the_window_and_archives_the_rest(windowed):
     live = dict(hot.store.db.execute("SELECT segment, COUNT(*) FROM articles WHERE segment IS NOT NULL "
                                      "GROUP BY segment"))
     assert merge_plan({s[0]: live.get(s[0], 0) for s in segments(hot.store)}) == []   # merged as it went
+    assert len(segments(hot.store)) == 1                # every sweep appended to it (far below MAX_SEGMENT) ...
+    assert sorted(p.name for p in folder(hot.store).iterdir()) == [segments(hot.store)[0][1],
+                                                                   segments(hot.store)[0][1] + ".json"]   # ... one file
     assert sum(live.values()) == total - held
     assert all(not s.startswith("d0") for s in
                {hot.store.article(r).record_id.rsplit("a", 1)[0] for r in hot.state().prints if r != 0
@@ -100,6 +104,39 @@ def test_similar_finds_articles_that_left_memory(windowed):
     hits = hot.similar("d0s1a0", k=4, rescore=False)
     assert {h.record_id for h in hits} >= {"d0s1a1", "d0s1a2"}      # day-1 siblings, all archived
     assert hot.store.article("d0s1a1").rowid not in hot.state()
+
+
+def test_a_full_segment_is_left_and_a_new_one_started(tmp_path, monkeypatch):
+    monkeypatch.setattr(archive_mod, "MAX_SEGMENT", 30)
+    corpus = _build(tmp_path / "small-segments.db", 1.0, _headlines())
+    segs = segments(corpus.store)
+    live = dict(corpus.store.db.execute("SELECT segment, COUNT(*) FROM articles WHERE segment IS NOT NULL "
+                                        "GROUP BY segment"))
+    assert len(segs) >= 3 and all(n <= 30 for _, _, n in segs) and sum(live.values()) == sum(n for *_, n in segs)
+    hits = corpus.similar("d0s1a0", k=4, rescore=False)
+    assert {h.record_id for h in hits} >= {"d0s1a1", "d0s1a2"}
+
+
+def test_an_append_that_fails_to_commit_leaves_the_segment_as_it_was(windowed, tmp_path, monkeypatch):
+    hot, _ = windowed
+    store = hot.store
+    (sid, name, n), = segments(store)
+    hot_rowids = sorted(hot.state().prints)[:5]
+
+    def fail(_store):
+        raise RuntimeError("killed inside the transaction")
+
+    monkeypatch.setattr(archive_mod, "bump_hot_epoch", fail)
+    with store.writer(), pytest.raises(RuntimeError):
+        archive(store, hot_rowids, hot.state().ann.dim)
+    assert segments(store) == [(sid, name, n)]          # the row still names the old file, which is there
+    assert len(list(folder(store).glob("seg-*.usearch"))) == 2      # and the new one, which no row names
+    assert store.db.execute(f"SELECT COUNT(*) FROM articles WHERE segment IS NOT NULL AND rowid IN "
+                            f"({','.join(map(str, hot_rowids))})").fetchone()[0] == 0
+    with store.writer():
+        remove_orphans(store)
+    assert [p.name for p in folder(store).glob("seg-*.usearch")] == [name]
+    assert len(ColdArchive(store)) == n
 
 
 def test_a_copy_of_an_archived_article_is_still_found_as_a_copy(windowed):

@@ -29,7 +29,8 @@ from samestory.corpus.state import IndexState, ann_path, open_ann
 from samestory.corpus.window import Sweeper, release_memory
 from samestory.embed import DEFAULT_SPEC, CachedEncoder, Encoder, load_encoder
 from samestory.index.ann import VectorIndex
-from samestory.index.archive import ColdArchive, Layered, segments
+from samestory.index.archive import ColdArchive, Layered
+from samestory.index.archive import version as archive_version
 from samestory.index.hotset import hot_epoch, hot_vectors
 from samestory.index.repair import CHECKS, CheckReport, check, repair_once
 from samestory.index.retention import backup
@@ -177,7 +178,7 @@ class Corpus:
             elif version != self._ann_version:
                 self._ann.add(*hot_vectors(self.store, after=self._ann.max_key))
             self._ann_version, hot = version, self._ann
-        if self._cold is None or self._cold.version != tuple(s[0] for s in segments(self.store)):
+        if self._cold is None or self._cold.version != archive_version(self.store):
             self._cold = ColdArchive(self.store)
         return Layered(hot, self._cold)
 

@@ -58,6 +58,17 @@ class VectorIndex:
         index.max_key = 0
         return index
 
+    @classmethod
+    def read(cls, path: str | Path, dim: int) -> VectorIndex:
+        """A saved index read into memory, to be added to and saved again (an archive segment
+        that grows). Raises OSError, RuntimeError or ValueError for a bad file or another ``dim``."""
+        index = cls(dim)
+        index._index.load(str(path))
+        if index._index.ndim != dim:
+            raise ValueError(f"{path}: vectors of {index._index.ndim} dimensions, not {dim}")
+        index.saved_at = time.monotonic()
+        return index
+
     def remove(self, keys: list[int]) -> None:
         """Forget these keys (absent ones are ignored); usearch reuses their slots."""
         if keys and len(self._index):

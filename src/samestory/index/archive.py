@@ -4,32 +4,36 @@ When an article's story has closed and it is older than the hot window, the writ
 it out of its in-memory indexes (``corpus.state.IndexState.evict``) and into the archive,
 which is:
 
-- **segments**: usearch indexes of the archived articles' vectors, one file per eviction
-  (``PATH.cold/seg-NNNNNN.usearch``), listed in the ``segments`` table; ``articles.segment``
-  says which segment holds an article. Readers open them as memory-mapped views
-  (``ColdArchive``), so ``similar`` searches the whole index while the writer holds only
-  the hot part. ``compact`` merges by size tiers, as log-structured stores do: once
-  ``MERGE_FACTOR`` segments of like size (the same power of ``MERGE_FACTOR`` in articles)
-  are there, they become one, unless that one would hold more than ``MAX_SEGMENT``
-  articles. So each archived article is rewritten a bounded number of times (twice at
-  the soak's 25,000 articles a sweep), whatever the archive's size, a merge never holds
-  more than ``MAX_SEGMENT`` articles' vectors in memory, and the segments number about
-  ``MERGE_FACTOR`` per tier plus one per ``MAX_SEGMENT`` archived. A segment that
-  deletions have thinned by a quarter is rewritten (a deleted article stays in a segment
-  file until then; readers skip it, as they skip any key the store no longer has).
+- **segments**: usearch indexes of the archived articles' vectors (``PATH.cold/seg-*.usearch``),
+  listed in the ``segments`` table; ``articles.segment`` says which segment holds an article.
+  Readers open them as memory-mapped views (``ColdArchive``), so ``similar`` searches the
+  whole index while the writer holds only the hot part. A sweep appends what left memory to
+  the newest segment while that stays within ``MAX_SEGMENT`` articles (it is read into
+  memory, added to, and written as a new file under the same segment id), and starts a new
+  segment after that. So each archived article goes into an HNSW graph once, a sweep costs the
+  same on the tenth day as on the fourth, the writer never holds more than ``MAX_SEGMENT``
+  archived vectors, and segments number one per ``MAX_SEGMENT`` archived. ``compact``
+  merges by size tiers, as log-structured stores do (segments left small, e.g. by a prune):
+  once ``MERGE_FACTOR`` segments of like size (the same power of ``MERGE_FACTOR`` in
+  articles) are there, they become one, unless that one would hold more than
+  ``MAX_SEGMENT`` articles. A segment that deletions have thinned by a quarter is rewritten
+  (a deleted article stays in a segment file until then; readers skip it, as they skip any
+  key the store no longer has).
 - **cold bands** (``cold_bands``): ``COLD_BANDS`` LSH band hashes of ``COLD_ROWS`` MinHash
   rows per archived article, about 0.2 KB of disk each, so a re-run of a months-old wire
   story is still found as a copy. Fewer and longer bands than the in-memory LSH: a pair at
   Jaccard 0.8 shares one with probability 0.985, at 0.6 with 0.67, at 0.5 with 0.40; the
   in-memory index finds looser copies within the hot window.
 
-The segment file is written before the transaction that records it, so a crash leaves at
-worst a file no row names, which the next writer removes (``remove_orphans``).
+A segment file is written (under a new name) before the transaction that records it, so a
+crash leaves at worst a file no row names, which the next writer removes (``remove_orphans``);
+the file it replaces is removed after the commit (a reader that has it open keeps its view).
 """
 from __future__ import annotations
 
 import logging
 import math
+import secrets
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -58,27 +62,44 @@ def segments(store: Store) -> list[tuple[int, str, int]]:
     return [(int(i), str(f), int(n)) for i, f, n in store.db.execute("SELECT id, file, n FROM segments ORDER BY id")]
 
 
-def _write_segment(store: Store, rowids: Sequence[int], dim: int) -> tuple[int, str, int]:
-    """A new segment file holding these articles' vectors (read from the store a chunk at a
-    time); not yet recorded in the store."""
-    row = store.db.execute("SELECT MAX(id) FROM segments").fetchone()
-    sid = (row[0] or 0) + 1
-    name = f"seg-{sid:06d}.usearch"
+def _file_name(sid: int) -> str:
+    """A new file name for segment ``sid`` (never one a row names: a rewrite replaces the file)."""
+    return f"seg-{sid:06d}-{secrets.token_hex(4)}.usearch"
+
+
+def _write_segment(store: Store, sid: int, rowids: Sequence[int], dim: int,
+                   index: VectorIndex | None = None) -> tuple[str, int]:
+    """A new file for segment ``sid``: ``index`` (or an empty one) with these articles' vectors
+    added, read from the store a chunk at a time; not yet recorded in the store. Returns the
+    file's name and how many vectors it holds."""
+    name = _file_name(sid)
     folder(store).mkdir(parents=True, exist_ok=True)
-    index = VectorIndex(dim)
+    index = index if index is not None else VectorIndex(dim)
     rowids = sorted(rowids)
     for i in range(0, len(rowids), _CHUNK):
         keys, vecs = vectors_of(store, rowids[i:i + _CHUNK])
         if len(keys):
             index.add(keys, vecs)
     index.save(folder(store) / name, store.store_id(), strict=True)
-    return sid, name, len(index)
+    return name, len(index)
+
+
+def _next_id(store: Store) -> int:
+    row = store.db.execute("SELECT MAX(id) FROM segments").fetchone()
+    return int(row[0] or 0) + 1
+
+
+def _open_segment(store: Store, adding: int) -> tuple[int, str, int] | None:
+    """The newest segment, when ``adding`` more articles keep it within ``MAX_SEGMENT``."""
+    row = store.db.execute("SELECT id, file, n FROM segments ORDER BY id DESC LIMIT 1").fetchone()
+    return (int(row[0]), str(row[1]), int(row[2])) if row is not None and row[2] + adding <= MAX_SEGMENT else None
 
 
 def archive(store: Store, rowids: Sequence[int], dim: int) -> int | None:
-    """Move these hot articles into a new segment and index their cold bands, in one
-    transaction (the caller holds the writer lock). Returns the segment's id, or None when
-    there was nothing to move.
+    """Move these hot articles into the archive, appended to the newest segment while it has
+    room (``MAX_SEGMENT``) or else in a new one, and index their cold bands, in one transaction
+    (the caller holds the writer lock). Returns the segment's id, or None when there was
+    nothing to move.
 
     Raises:
         OSError: the segment file could not be written (nothing was recorded).
@@ -86,20 +107,41 @@ def archive(store: Store, rowids: Sequence[int], dim: int) -> int | None:
     rowids = sorted(rowids)
     if not rowids:
         return None
-    sid, name, n = _write_segment(store, rowids, dim)
+    grown = _open_segment(store, len(rowids))
+    if grown is None:
+        sid, base = _next_id(store), None
+    else:
+        sid, base = grown[0], _read(store, grown[0], grown[1], dim)
+    name, n = _write_segment(store, sid, rowids, dim, base)
+    del base
     sigs = dict(store.where_in("SELECT rowid, minhash FROM articles WHERE rowid IN ({})", rowids))
     keys = sorted(sigs)
     bands = band_hashes(np.stack([np.frombuffer(sigs[k], np.uint32) for k in keys]), COLD_BANDS, COLD_ROWS) \
         if keys else np.zeros((0, COLD_BANDS), np.int64)
     with store.batch() as db:
-        db.execute("INSERT INTO segments VALUES (?,?,?,?)", (sid, name, n, time.time()))
+        if grown is None:
+            db.execute("INSERT INTO segments VALUES (?,?,?,?)", (sid, name, n, time.time()))
+        else:
+            db.execute("UPDATE segments SET file=?, n=? WHERE id=?", (name, n, sid))
         for i in range(0, len(rowids), 500):
             chunk = rowids[i:i + 500]
             db.execute(f"UPDATE articles SET segment=? WHERE rowid IN ({','.join('?' * len(chunk))})", (sid, *chunk))
         db.executemany("INSERT OR IGNORE INTO cold_bands VALUES (?,?)",
                        [(int(h), key) for key, hs in zip(keys, bands.tolist()) for h in hs])
         bump_hot_epoch(store)
+    if grown is not None:
+        _unlink(folder(store) / grown[1])
     return sid
+
+
+def _read(store: Store, sid: int, name: str, dim: int) -> VectorIndex:
+    """A segment read into memory to be added to: its file, or (unreadable) its articles'
+    vectors from the store."""
+    try:
+        return VectorIndex.read(folder(store) / name, dim)
+    except (OSError, RuntimeError, ValueError) as exc:
+        log.warning("%s: unreadable (%s); building it again from the store", folder(store) / name, exc)
+        return _from_store(store, sid)
 
 
 def tier(n: int) -> int:
@@ -139,7 +181,8 @@ def compact(store: Store, dim: int) -> int:
     groups += [[s[0]] for s in known if s[0] not in merged and live.get(s[0], 0) < 0.75 * s[2]]
     for ids in groups:
         rowids = [r[0] for r in store.where_in("SELECT rowid FROM articles WHERE segment IN ({})", ids)]
-        sid, name, n = _write_segment(store, rowids, dim) if rowids else (0, "", 0)
+        sid = _next_id(store)
+        name, n = _write_segment(store, sid, rowids, dim) if rowids else ("", 0)
         with store.batch() as db:
             marks = ",".join("?" * len(ids))
             if rowids:
@@ -150,6 +193,11 @@ def compact(store: Store, dim: int) -> int:
         for i in ids:
             _unlink(folder(store) / by_id[i][1])
     return written
+
+
+def version(store: Store) -> tuple[str, ...]:
+    """The archive's segment files now: it has changed when this has."""
+    return tuple(f for _, f, _ in segments(store))
 
 
 def _from_store(store: Store, sid: int) -> VectorIndex:
@@ -209,10 +257,10 @@ def cold_copies(store: Store, sigs: np.ndarray, threshold: float) -> list[list[t
 
 class ColdArchive:
     """The archive's segments as a reader sees them: memory-mapped, searched together.
-    ``version`` names the segments it holds (reopen when the store's differ)."""
+    ``version`` names the segment files it holds (reopen when ``version(store)`` differs)."""
 
     def __init__(self, store: Store):
-        self.version = tuple(s[0] for s in segments(store))
+        self.version = version(store)
         self._views: list[VectorIndex] = []
         for sid, name, _ in segments(store):
             try:

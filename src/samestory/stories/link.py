@@ -43,6 +43,7 @@ import numpy as np
 from anyascii import anyascii
 
 from samestory.artifacts import ArtifactError, load_artifact, save_artifact
+from samestory.text.frequency import zipf
 
 FEATURES = ("cos", "csls", "cross_language", "minhash", "names", "log_tokens", "days_apart", "keywords", "undated",
             "numbers", "rank", "below_best")
@@ -96,9 +97,7 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 
 @functools.lru_cache(maxsize=65_536)      # common words; a long-running writer meets millions of rare ones
 def _zipf(word: str, lang: str) -> float:
-    from wordfreq import zipf_frequency
-
-    return zipf_frequency(word, lang)
+    return zipf(word, lang)         # wordfreq's answer, from tables that do not grow with each language met
 
 
 @functools.lru_cache(maxsize=1)
