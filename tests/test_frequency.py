@@ -39,3 +39,14 @@ def test_a_table_takes_ten_bytes_a_word_and_is_read_back_from_the_cache_folder()
     again = table("de")                      # from the .npz the first call kept
     assert again is not built and np.array_equal(again.hashes, built.hashes)
     assert np.array_equal(again.buckets, built.buckets)
+
+
+def test_a_damaged_table_in_the_cache_folder_is_built_again():
+    from samestory.embed.base import cache_dir
+
+    good = table("pl")
+    for path in cache_dir().glob("wordfreq-pl-*.npz"):
+        path.write_bytes(b"PK\x03\x04 not a zip file")
+    frequency.table.cache_clear()
+    again = table("pl")
+    assert np.array_equal(again.hashes, good.hashes) and zipf("warszawa", "pl") == wordfreq.zipf_frequency("warszawa", "pl")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import zipfile
 from functools import cache
 from pathlib import Path
 
@@ -99,7 +100,7 @@ def table(lang: str) -> FrequencyTable:
     try:
         with np.load(path) as doc:
             return FrequencyTable(doc["hashes"], doc["buckets"])
-    except (OSError, ValueError, KeyError):       # absent or damaged: derived data, build again
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):   # absent or damaged: build again
         pass
     built = FrequencyTable.from_buckets(read_cBpack(source))
     save_derived(path, lambda tmp: _save(tmp, built), cost=f"wordfreq's {lang} list is read on every start")
