@@ -10,16 +10,20 @@ Systems (Pearson vs gold Overall: all pairs, original, translated, each language
                   own plus every passage, base int8 e5, LightGBM scorer
   passages        head and tail pooled from the passage vectors (one encoding per
                   passage), base int8 e5, LightGBM scorer
-  tuned (shipped) passages, e5 with the fine-tuned LoRA adapters, LightGBM scorer
-                  ("tuned, all files" with several files: `make train`'s recipe)
-  tuned, 1st only the same recipe fitted on the first file's pairs only (adapters and
-                  scorer, in the same folds): the shipped models' recipe when the
-                  files are dev.csv then train_extra.csv
+  tuned (shipped) passages, e5 with the fine-tuned LoRA adapters, LightGBM scorer; with
+                  several files `make train`'s recipe: the adapters fitted on the
+                  first file's pairs, the scorer on every file's
+  tuned, 1st only the same adapters, the scorer fitted on the first file's pairs only:
+                  the previous release's recipe when the files are dev.csv then
+                  train_extra.csv
+  adapters on all the adapters and the scorer fitted on every file's pairs
+  ... scaled      the same, each fold's cosines standardised by the cosine mean and
+                  sd of random pairs of its articles (training.scale)
 Every learned row is scored out of fold with grouped 5-fold cross-validation over all
 the files' pairs. For the tuned rows the vectors are the out-of-fold ones that
 `training/finetune.py` wrote (each pair encoded by adapters trained without it): run
-`make train` first (about 35 min), and `make train-ablation` (about 25 min) for the
-last row, or the row is skipped. With several files, Overall is also reported on each
+`make train` first (about 30 min), and `make train-ablation` (about 35 min) for the
+"adapters on all" rows, or the rows are skipped. With several files, Overall is also reported on each
 file's pairs alone.
 Cost: milliseconds per pair and documents/second for each system on one sample
 of pairs, each with an empty vector cache, in this run; ratios against zero-shot.
@@ -43,6 +47,9 @@ from samestory.signals.vectors import ArticleVectors
 from samestory.text.units import UnitSettings, cut, opening, weight
 
 BASE = "onnx-e5-int8"
+#: The features that are cosines of the encoder's vectors (``fold_scaled`` standardises them).
+COSINES = ("cos_head", "cos_tail", "cos_head_tail", "cos_centroid", "align_max", "align_top3", "align_min_dir",
+           "align_mean_max_dir")
 
 
 def pearson(pred, gold) -> float:
@@ -92,6 +99,25 @@ def lang_pair_means(Y: np.ndarray, lang_pair: np.ndarray, groups: np.ndarray) ->
     return out
 
 
+def fold_scaled(pairs, groups: np.ndarray) -> np.ndarray:
+    """The pair features with each fold's cosines standardised by the cosine mean and sd of random
+    pairs of that fold's articles (``training.scale``): the same scale whichever fold's adapters
+    encoded them. The folds are ``cross_validate``'s, which are ``training/finetune.py``'s."""
+    from sklearn.model_selection import GroupKFold
+
+    from samestory.signals import feature_names
+    from samestory.training.scale import random_pair_cosine
+
+    X = feature_matrix(pairs)
+    names = feature_names()
+    cols = [names.index(n) for n in COSINES]
+    for _, te in GroupKFold(5).split(X, groups=groups):
+        heads = {id(s): s.vectors.head for i in te for s in pairs[i]}
+        mean, sd = random_pair_cosine(np.stack(list(heads.values())))
+        X[np.ix_(te, cols)] = (X[np.ix_(te, cols)] - mean) / sd
+    return X
+
+
 def signal_pairs(articles, slots, encoder, legacy: bool = False):
     signals = analyse(articles, encoder)
     if legacy:
@@ -129,23 +155,34 @@ def main() -> None:
     learned = {"core release": signal_pairs(articles, slots, base, legacy=True),
                "passages": signal_pairs(articles, slots, base)}
     oof = oof_vectors_path()
-    ablation = oof.with_name(f"{oof.stem}-fit-on-{first}.npz")
     fit_mask = {}
-    if oof.exists():
-        learned["tuned (shipped)" if len(args.csv) == 1 else "tuned, all files"] = signal_pairs(
-            articles, slots, PrecomputedEncoder(oof))
+    scaled: set[str] = set()
+    if len(args.csv) == 1:
+        if oof.exists():
+            learned["tuned (shipped)"] = signal_pairs(articles, slots, PrecomputedEncoder(oof))
+        else:
+            print(f"no out-of-fold vectors at {oof}: run `make train` for the tuned row", file=sys.stderr)
     else:
-        print(f"no out-of-fold vectors at {oof}: run `make train` for the tuned row", file=sys.stderr)
-    if len(args.csv) > 1 and ablation.exists():
-        learned[f"tuned, {first} only"] = signal_pairs(articles, slots, PrecomputedEncoder(ablation))
-        fit_mask[f"tuned, {first} only"] = source == first
-    elif len(args.csv) > 1:
-        print(f"no out-of-fold vectors at {ablation}: run `training/finetune.py ... --fit-on {first}` for the "
-              "first file's row", file=sys.stderr)
+        # The shipped recipe: adapters fitted on the first file's pairs, the scorer on every file's.
+        first_only = oof.with_name(f"{oof.stem}-fit-on-{first}.npz")
+        both = oof.with_name(f"{oof.stem}-fit-on-{'+'.join(dict.fromkeys(source))}.npz")
+        if first_only.exists():
+            tuned = signal_pairs(articles, slots, PrecomputedEncoder(first_only))
+            learned["tuned (shipped)"] = tuned
+            learned[f"tuned, {first} only"] = tuned
+            fit_mask[f"tuned, {first} only"] = source == first
+        else:
+            print(f"no out-of-fold vectors at {first_only}: run `make train`", file=sys.stderr)
+        if both.exists():
+            learned["adapters on all"] = signal_pairs(articles, slots, PrecomputedEncoder(both))
+            learned["... scaled"] = learned["adapters on all"]
+            scaled.add("... scaled")
+        else:
+            print(f"no out-of-fold vectors at {both}: run `make train-ablation` for the all-files rows", file=sys.stderr)
     per_dim = {"lang-pair mean": lang_pair_means(Y, lang_pair, groups)}
     for name, pairs in learned.items():
-        per_dim[name] = cross_validate(feature_matrix(pairs), Y, groups, judge=judgeable(pairs),
-                                       fit_mask=fit_mask.get(name))
+        X = fold_scaled(pairs, groups) if name in scaled else feature_matrix(pairs)
+        per_dim[name] = cross_validate(X, Y, groups, judge=judgeable(pairs), fit_mask=fit_mask.get(name))
         results[name] = per_dim[name][:, 4]
 
     files = list(dict.fromkeys(source)) if len(args.csv) > 1 else []

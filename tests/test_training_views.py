@@ -54,3 +54,34 @@ def test_an_ablation_never_fits_on_the_rows_it_leaves_out():
     assert np.allclose(a, b)                                  # they never reached a fit
     assert not np.allclose(cross_validate(X, Y, groups, folds=3, params=small),
                            cross_validate(X, wild, groups, folds=3, params=small))
+
+
+def test_the_random_pair_cosine_sees_a_space_move_and_never_pairs_a_row_with_itself():
+    """Each fold's adapters can put unrelated articles at another cosine while ranking pairs as
+    well (training/LOG.md, sixteenth session); the measure finetune.py reports for each fold."""
+    from samestory.training.scale import random_pair_cosine
+
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=(300, 16))
+    unit = v / np.linalg.norm(v, axis=1, keepdims=True)
+    moved = v + 1.5                                             # a shared direction: every cosine goes up
+    moved /= np.linalg.norm(moved, axis=1, keepdims=True)
+    mean, sd = random_pair_cosine(unit)
+    assert abs(mean) < 0.05 and sd > 0.1
+    assert random_pair_cosine(moved)[0] > mean + 0.5
+    assert random_pair_cosine(unit) == (mean, sd)                 # the same vectors, the same figures
+    two = unit[:2]
+    assert random_pair_cosine(two) == pytest.approx((float(two[0] @ two[1]), 0.0), abs=1e-6)
+    with pytest.raises(ValueError, match="at least two"):
+        random_pair_cosine(unit[:1])
+
+
+def test_the_shipped_scorer_learned_from_both_files_on_adapters_of_dev_pairs():
+    """The shipped recipe: the new pairs train the scorer; the adapters stay fitted on dev.csv's
+    pairs (adapters fitted on both files put each fold's cosines on another scale)."""
+    from samestory.scoring import PairScorer
+
+    summary = PairScorer.load().summary
+    assert summary["trained_on"] == "dev.csv + train_extra.csv"
+    assert summary["adapters_fitted_on"] == ["dev.csv"]
+    assert set(summary["cv_by_source"]) == {"dev.csv", "train_extra.csv"}

@@ -1,10 +1,12 @@
 """Fine-tune the encoder for the task: LoRA adapters on the top layers of the
 float e5, trained on SemEval pairs, on CPU.
 
-    python training/finetune.py ../shared/data/semeval22/dev.csv ../shared/data/semeval22/train_extra.csv
-                                                                           # CV, then ship
-    python training/finetune.py ../shared/data/semeval22/dev.csv --folds 0  # adapters only
-    python training/finetune.py ../shared/data/semeval22/dev.csv --scorer-only  # scorer, from cached CV vectors
+    python training/finetune.py dev.csv train_extra.csv --adapters-fit-on dev.csv  # CV, then ship (make train)
+    python training/finetune.py dev.csv train_extra.csv       # the same, adapters fitted on both files' pairs
+    python training/finetune.py dev.csv --folds 0             # adapters only
+    python training/finetune.py dev.csv train_extra.csv --adapters-fit-on dev.csv --scorer-only
+                                                              # the scorer, from the cached out-of-fold vectors
+(the CSV files are in ../shared/data/semeval22/)
 
 How: the bottom ``--frozen`` layers stay as they are, so their output for every
 passage is computed once and kept (float16); only the top layers run in each
@@ -19,6 +21,12 @@ held-out articles' passages are encoded, so every pair's features come from an
 encoder that never saw it. The scorer is then cross-validated and fitted on those
 out-of-fold features, which is the distribution it meets on new articles. Last,
 the adapters are trained on all pairs and written to ``src/samestory/models/``.
+
+``--adapters-fit-on`` keeps the adapters (in every fold and the shipped ones) to
+some files' pairs while the scorer learns from all of them: the shipped recipe
+(training/LOG.md, sixteenth session). Each fold's adapters also report the mean
+cosine of random pairs of their held-out articles; when those means spread, the
+out-of-fold features mix cosine scales and the scorer's CV suffers for it.
 """
 from __future__ import annotations
 
@@ -42,10 +50,12 @@ from samestory.evaluate.semeval import article_groups, load_pairs, pair_articles
 from samestory.text import text_units
 from samestory.text.units import weight
 from samestory.training.lora import add_lora, save_adapter
+from samestory.training.scale import random_pair_cosine
 from samestory.training.torch_e5 import TorchE5Encoder
 from samestory.training.torch_nn import mean_pool, pad_batch
 
 MODELS = Path(__file__).resolve().parents[1] / "src/samestory/models"
+SCALE_SPREAD = 0.015    # warn when the folds' random-pair cosine means differ by more (shipped recipe: 0.010)
 
 
 class Data:
@@ -187,10 +197,17 @@ def encode_passages(top, frozen: int, data: Data, texts: list[str]) -> dict[str,
     return out
 
 
+def adapter_files(args) -> list[str] | None:
+    """The files whose pairs the adapters are fitted on (None: all of them)."""
+    return args.fit_on or args.adapters_fit_on
+
+
 def oof_path(args) -> Path:
-    """The out-of-fold vectors: the shipped run's, or an ablation's (``--fit-on``) beside them."""
+    """The out-of-fold vectors: from adapters fitted on every file's pairs, or on some files' only
+    (``--fit-on``, ``--adapters-fit-on``: the same vectors) beside them."""
     path = oof_vectors_path()
-    return path if not args.fit_on else path.with_name(f"{path.stem}-fit-on-{'+'.join(args.fit_on)}.npz")
+    files = adapter_files(args)
+    return path if not files else path.with_name(f"{path.stem}-fit-on-{'+'.join(files)}.npz")
 
 
 def fit_scorer(args) -> None:
@@ -200,7 +217,8 @@ def fit_scorer(args) -> None:
     # Trained on PyTorch's out-of-fold vectors; at run time the same weights run on ONNX Runtime.
     summary = train(args.csv, args.scorer_out, encoder_spec=str(DEFAULT_SPEC), folds=args.folds or 5,
                     progress=False, encoder=PrecomputedEncoder(oof_path(args)),
-                    encoder_name=OnnxE5Encoder.name_for(adapter=ADAPTER), fit_on=args.fit_on)
+                    encoder_name=OnnxE5Encoder.name_for(adapter=ADAPTER), fit_on=args.fit_on,
+                    adapters_fitted_on=adapter_files(args))
     print(f"scorer on out-of-fold tuned vectors -> {args.scorer_out}; CV Pearson {summary['cv_pearson']}, "
           f"by group {summary['cv_by_group']}, by file {summary['cv_by_source']}, by language pair "
           f"{summary['cv_by_lang_pair']}")
@@ -223,6 +241,9 @@ def main() -> None:
     ap.add_argument("--fit-on", nargs="+", metavar="FILE_NAME",
                     help="an ablation: in each fold, fit adapters and scorer only on these files' pairs (the "
                          "folds stay the same); writes its own out-of-fold vectors and ships nothing")
+    ap.add_argument("--adapters-fit-on", nargs="+", metavar="FILE_NAME",
+                    help="fit the adapters (in each fold and the shipped ones) only on these files' pairs, the "
+                         "scorer on every file's pairs")
     args = ap.parse_args()
     if args.scorer_only:
         if not oof_path(args).exists():
@@ -244,8 +265,9 @@ def main() -> None:
         from sklearn.model_selection import GroupKFold
 
         oof: dict[str, np.ndarray] = {}
+        scales: list[float] = []
         for k, (tr, te) in enumerate(GroupKFold(args.folds).split(data.pairs, groups=data.groups)):
-            tr = tr if not args.fit_on else tr[np.isin(data.source[tr], args.fit_on)]
+            tr = tr if not adapter_files(args) else tr[np.isin(data.source[tr], adapter_files(args))]
             top = fit_adapters(base, data, tr, args, f"fold {k + 1}/{args.folds}")
             held = sorted({a for a in data.pairs[te].ravel()})
             oof.update(encode_passages(top, args.frozen, data, [p for a in held for p in data.all_passages[a]]))
@@ -257,6 +279,14 @@ def main() -> None:
                 cos = np.array([float(vecs[a] @ vecs[b]) for a, b in data.pairs[te]])
                 print(f"fold {k + 1}: {name} head cosine vs Overall r = {-np.corrcoef(cos, gold)[0, 1]:.3f}",
                       file=sys.stderr)
+            scale = random_pair_cosine(np.stack([tuned[a].numpy() for a in held]))
+            scales.append(scale[0])
+            print(f"fold {k + 1}: random pairs of held-out articles, cosine mean {scale[0]:.4f} sd {scale[1]:.4f}",
+                  file=sys.stderr)
+        if max(scales) - min(scales) > SCALE_SPREAD:
+            print(f"warning: the folds' random-pair cosine means spread over {max(scales) - min(scales):.3f} "
+                  "(the shipped recipe's: 0.010): the scorer learns from features on mixed scales "
+                  "(training/LOG.md, sixteenth session)", file=sys.stderr)
         # articles of rows that failed on their other side are in no fold; they are read, never scored
         oof.update(encode_passages(top, args.frozen, data, [p for ps in data.all_passages for p in ps
                                                            if p not in oof]))
@@ -266,7 +296,10 @@ def main() -> None:
             fit_scorer(args)
             return
 
-    top = fit_adapters(base, data, np.arange(len(data.pairs)), args, "all pairs")
+    rows = np.arange(len(data.pairs))
+    rows = rows if not adapter_files(args) else rows[np.isin(data.source, adapter_files(args))]
+    top = fit_adapters(base, data, rows, args, "all pairs" if len(rows) == len(data.pairs) else
+                       f"the pairs of {' + '.join(adapter_files(args))}")
     MODELS.mkdir(exist_ok=True)
     save_adapter(top, MODELS / f"{ADAPTER}.npz")
     print(f"wrote {MODELS / f'{ADAPTER}.npz'} in {time.perf_counter() - start:.0f} s", file=sys.stderr)

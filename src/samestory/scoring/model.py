@@ -75,13 +75,20 @@ class PairScorer:
             reg_lambda=self.reg_lambda, random_state=self.random_state, n_jobs=2, verbose=-1,
         )
 
-    def fit(self, X: np.ndarray, Y: np.ndarray, groups: np.ndarray | None = None) -> PairScorer:
-        """``Y``: (n, 7) gold scores in ``DIMENSIONS`` order."""
+    def fit(self, X: np.ndarray, Y: np.ndarray, groups: np.ndarray | None = None,
+            judgeable: np.ndarray | None = None) -> PairScorer:
+        """``Y``: (n, 7) gold scores in ``DIMENSIONS`` order. Rows where ``judgeable`` is
+        False (a side is not an article) count only in the prior, the score ``predict``
+        gives such pairs: their features describe the pages scraped, not the articles
+        the annotators read (two copies of one block notice look identical, rated 4)."""
         from sklearn.model_selection import GroupKFold, KFold
 
         X = np.asarray(X, np.float32)
         Y = np.asarray(Y, np.float32)
         self.prior_ = [round(float(v), 4) for v in Y.mean(0)]
+        if judgeable is not None:
+            keep = np.asarray(judgeable, bool)
+            X, Y, groups = X[keep], Y[keep], None if groups is None else np.asarray(groups)[keep]
         base_idx = [DIMENSIONS.index(d) for d in _BASE]
         oof = np.zeros((len(X), len(_BASE)), np.float32)
         splitter = GroupKFold(self.stack_folds) if groups is not None else KFold(

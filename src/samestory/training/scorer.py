@@ -62,14 +62,15 @@ def _paths(csv_path: str | Path | Sequence[str | Path]) -> list[str | Path]:
 def cross_validate(X: np.ndarray, Y: np.ndarray, groups: np.ndarray, folds: int = 5,
                    params: dict[str, Any] | None = None, judge: np.ndarray | None = None,
                    fit_mask: np.ndarray | None = None) -> np.ndarray:
-    """Out-of-fold predictions with GroupKFold (``judge``: see ``PairScorer.predict``); with
-    ``fit_mask``, only those rows of a fold's training part are fitted on (the folds stay the same)."""
+    """Out-of-fold predictions with GroupKFold (``judge``: see ``PairScorer.fit`` and
+    ``PairScorer.predict``); with ``fit_mask``, only those rows of a fold's training part are
+    fitted on (the folds stay the same)."""
     from sklearn.model_selection import GroupKFold
 
     oof = np.zeros_like(Y)
     for tr, te in GroupKFold(folds).split(X, groups=groups):
         tr = tr if fit_mask is None else tr[fit_mask[tr]]
-        model = PairScorer(**(params or {})).fit(X[tr], Y[tr], groups[tr])
+        model = PairScorer(**(params or {})).fit(X[tr], Y[tr], groups[tr], None if judge is None else judge[tr])
         oof[te] = model.predict(X[te], None if judge is None else judge[te])
     return oof
 
@@ -77,12 +78,13 @@ def cross_validate(X: np.ndarray, Y: np.ndarray, groups: np.ndarray, folds: int 
 def train(csv_path: str | Path | Sequence[str | Path], out: str | Path | None,
           encoder_spec: str | EncoderSpec = TRAIN_SPEC, folds: int = 5, progress: bool = True,
           encoder: Encoder | None = None, encoder_name: str | None = None,
-          fit_on: Sequence[str] | None = None) -> dict[str, Any]:
+          fit_on: Sequence[str] | None = None, adapters_fitted_on: Sequence[str] | None = None) -> dict[str, Any]:
     """Cross-validate, fit on everything, save. ``encoder`` (with the ``encoder_name``
     the model will check at load time) replaces ``encoder_spec``'s for the features.
     ``fit_on`` (file names) restricts the cross-validation's fitting to those files' pairs,
     with the same folds (an ablation: nothing is saved, whatever ``out``); ``out`` None
-    saves nothing either."""
+    saves nothing either. ``adapters_fitted_on`` (file names) is recorded in the summary:
+    the files whose pairs the encoder's adapters learned from."""
     start = time.perf_counter()
     df, ok, X, judge, Y, groups, errors, encoder_name_ = training_data(csv_path, encoder_spec, progress, encoder)
     encoder_name = encoder_name or encoder_name_
@@ -99,11 +101,12 @@ def train(csv_path: str | Path | Sequence[str | Path], out: str | Path | None,
         "cv_by_lang_pair": {k: v["pearson"].get("Overall") for k, v in cv["by_lang_pair"].items()},
         "cv_by_source": {k: v["pearson"].get("Overall") for k, v in cv.get("by_source", {}).items()},
         **({"cv_fitted_on": list(fit_on)} if fit_on is not None else {}),
+        **({"adapters_fitted_on": list(adapters_fitted_on)} if adapters_fitted_on is not None else {}),
     }
     save = out is not None and fit_on is None      # an ablation fits nothing beyond its folds
     if save:
         model = PairScorer(feature_names=feature_names(), encoder=encoder_name,
-                           encoder_spec=str(EncoderSpec.of(encoder_spec))).fit(X, Y, groups)
+                           encoder_spec=str(EncoderSpec.of(encoder_spec))).fit(X, Y, groups, judge)
         model.summary = summary
         model.save(cast(str | Path, out))
     return {**summary, "out": str(out) if save else None, "seconds": round(time.perf_counter() - start, 1)}
