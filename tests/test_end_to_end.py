@@ -151,9 +151,24 @@ def test_a_bot_check_page_gets_the_prior_not_a_judgement(comparer):
 
     # two identical bot checks would otherwise read as a perfect copy
     result = comparer.compare(BOT_CHECK, BOT_CHECK)
-    assert [result.dimensions[d] for d in DIMENSIONS] == pytest.approx(comparer.scorer.prior_, abs=1e-3)
+    # a page served in place of the article: the prior of such pairs (rated further apart than most)
+    assert [result.dimensions[d] for d in DIMENSIONS] == pytest.approx(comparer.scorer.prior_replaced_, abs=1e-3)
+    assert comparer.scorer.prior_replaced_[DIMENSIONS.index("overall")] > comparer.scorer.prior_[
+        DIMENSIONS.index("overall")]
     assert not result.same_story and result.confidence == 0.0
     assert any("not an article (bot check page)" in f for f in result.evidence.flags)
     story = (EXAMPLES / "rewrite_storm.txt").read_text()
     same = comparer.compare(story, story)                    # the same text that *is* an article
     assert same.same_story and same.overall < 2.0 and same.confidence > 0.5
+
+
+def test_a_page_whose_text_the_scraper_missed_gets_the_plain_prior(comparer):
+    """An Arabic site's masthead in place of its article's text: the page was the article's, so the
+    pair gets the prior of all pairs, not that of pages served instead of the article."""
+    masthead = ("الموقع الرئيسي لمؤسسة الحوار المتمدن - يسارية , علمانية , ديمقراطية من أجل مجتمع مدني علماني "
+                "ديمقراطي حديث يكفل الحرية والعدالة الاجتماعية للجميع - التبرع للموقع - ادعمونا")
+    story = (EXAMPLES / "rewrite_storm.txt").read_text()
+    result = comparer.compare(masthead, story)
+    assert any("site masthead" in f for f in result.evidence.flags)
+    assert [result.dimensions[d] for d in DIMENSIONS] == pytest.approx(comparer.scorer.prior_, abs=1e-3)
+    assert result.confidence == 0.0

@@ -40,6 +40,33 @@ def test_a_saved_scorer_predicts_as_it_did_when_fitted(fitted, tmp_path):
     assert not np.allclose(scorer.predict(X), trees_only, atol=1e-3)   # the ridge part does count
 
 
+def test_pairs_with_a_page_served_instead_of_the_article_get_their_own_prior(fitted, tmp_path):
+    scorer, X = fitted
+    rng = np.random.default_rng(3)
+    Y = rng.uniform(1, 4, (40, len(DIMENSIONS))).astype(np.float32)
+    swapped = np.arange(40) < 10
+    Y[swapped] = 4.0
+    X_fit = rng.normal(size=(40, 6)).astype(np.float32)
+    small = PairScorer(n_estimators=10, stack_folds=2, feature_names=scorer.feature_names)
+    small.fit(X_fit, Y, judgeable=~swapped, replaced=swapped)
+    assert small.prior_replaced_ == pytest.approx([4.0] * len(DIMENSIONS))
+    assert small.prior_ == pytest.approx(Y.mean(0), abs=1e-4)
+    judge = np.array([True, False, False] + [True] * (len(X) - 3))
+    swap = np.array([False, False, True] + [False] * (len(X) - 3))
+    out = small.predict(X, judge, swap)
+    assert out[1] == pytest.approx(small.prior_, abs=1e-4) and out[2] == pytest.approx(4.0)
+    small.save(tmp_path / "s.json.gz")
+    assert PairScorer.load(tmp_path / "s.json.gz").prior_replaced_ == small.prior_replaced_
+    assert PairScorer(n_estimators=10, stack_folds=2).fit(X_fit, Y).prior_replaced_ == pytest.approx(
+        Y.mean(0), abs=1e-4)                                  # none marked: the one prior
+    with gzip.open(tmp_path / "s.json.gz", "rt", encoding="utf-8") as fh:
+        doc = json.load(fh)
+    del doc["prior_replaced"]                                 # a file from before it
+    with gzip.open(tmp_path / "old.json.gz", "wt", encoding="utf-8") as fh:
+        json.dump(doc, fh)
+    assert PairScorer.load(tmp_path / "old.json.gz").prior_replaced_ == small.prior_
+
+
 def test_a_file_from_before_the_ridge_part_scores_with_its_trees(fitted, tmp_path):
     scorer, X = fitted
     scorer.save(tmp_path / "s.json.gz")

@@ -16,7 +16,7 @@ import numpy as np
 from samestory.embed import CachedEncoder, Encoder, load_encoder
 from samestory.ingest import CleanSettings, clean_record
 from samestory.scoring import PairScorer, build_evidence
-from samestory.signals import ArticleSignals, analyse, judgeable, pair_features
+from samestory.signals import ArticleSignals, analyse, judgeable, pair_features, replaced
 from samestory.signals.alignment import similarity
 from samestory.signals.places import gazetteer
 from samestory.text import tag_language
@@ -64,7 +64,7 @@ class Comparer:
         names = self.scorer.feature_names
         X = np.array([[r[n] for n in names] for r in rows], dtype=np.float32)
         judge = judgeable(pairs)
-        preds = self.scorer.predict(X, judge)
+        preds = self.scorer.predict(X, judge, replaced(pairs))
         out = []
         for (a, b), sim, pred, ok in zip(pairs, sims, preds, judge):
             dims = {d: round(float(v), 4) for d, v in zip(DIMENSIONS, pred)}

@@ -62,6 +62,8 @@ class PairScorer:
     boosters_: dict[str, Any] = field(default_factory=dict, repr=False)
     #: the training set's mean score per dimension: the answer when there is nothing to judge
     prior_: list[float] = field(default_factory=lambda: [2.5] * len(DIMENSIONS), repr=False)
+    #: the mean of its pairs with a page served in place of an article (``signals.replaced``): their answer
+    prior_replaced_: list[float] = field(default_factory=lambda: [2.5] * len(DIMENSIONS), repr=False)
     #: the ridge part: feature means and scales, coefficients (7 x features), intercepts, alphas
     linear_: dict[str, list[Any]] = field(default_factory=dict, repr=False)
 
@@ -76,16 +78,20 @@ class PairScorer:
         )
 
     def fit(self, X: np.ndarray, Y: np.ndarray, groups: np.ndarray | None = None,
-            judgeable: np.ndarray | None = None) -> PairScorer:
+            judgeable: np.ndarray | None = None, replaced: np.ndarray | None = None) -> PairScorer:
         """``Y``: (n, 7) gold scores in ``DIMENSIONS`` order. Rows where ``judgeable`` is
-        False (a side is not an article) count only in the prior, the score ``predict``
+        False (a side is not an article) count only in the priors, the scores ``predict``
         gives such pairs: their features describe the pages scraped, not the articles
-        the annotators read (two copies of one block notice look identical, rated 4)."""
+        the annotators read (two copies of one block notice look identical, rated 4).
+        Rows where ``replaced`` is True (a page served in place of the article) make
+        ``prior_replaced_``; without any, it is ``prior_``."""
         from sklearn.model_selection import GroupKFold, KFold
 
         X = np.asarray(X, np.float32)
         Y = np.asarray(Y, np.float32)
         self.prior_ = [round(float(v), 4) for v in Y.mean(0)]
+        swapped = np.zeros(len(Y), bool) if replaced is None else np.asarray(replaced, bool)
+        self.prior_replaced_ = [round(float(v), 4) for v in Y[swapped].mean(0)] if swapped.any() else self.prior_
         if judgeable is not None:
             keep = np.asarray(judgeable, bool)
             X, Y, groups = X[keep], Y[keep], None if groups is None else np.asarray(groups)[keep]
@@ -123,10 +129,12 @@ class PairScorer:
         out: np.ndarray = Z @ np.asarray(lin["coef"], np.float32).T + np.asarray(lin["intercept"], np.float32)
         return out
 
-    def predict(self, X: np.ndarray, judgeable: np.ndarray | None = None) -> np.ndarray:
+    def predict(self, X: np.ndarray, judgeable: np.ndarray | None = None,
+                replaced: np.ndarray | None = None) -> np.ndarray:
         """(n, 7) scores in ``DIMENSIONS`` order, clipped to the task's 1-4 scale.
         Rows where ``judgeable`` is False (a side is not an article: a bot check, an
-        error page) get the prior: features of such a page say nothing about the story."""
+        error page) get the prior: features of such a page say nothing about the story;
+        those where ``replaced`` is True (``signals.replaced``) get ``prior_replaced_``."""
         if not self.boosters_:
             raise RuntimeError("PairScorer is not fitted: call fit() or PairScorer.load()")
         X = np.asarray(X, np.float32)
@@ -144,6 +152,8 @@ class PairScorer:
             out = ((1.0 - self.linear_weight) * out + self.linear_weight * self._linear(X)).astype(np.float32)
         if judgeable is not None:
             out[~np.asarray(judgeable, bool)] = self.prior_
+        if replaced is not None:
+            out[np.asarray(replaced, bool)] = self.prior_replaced_
         return np.clip(out, 1.0, 4.0)
 
     def save(self, path: str | Path) -> None:
@@ -156,7 +166,7 @@ class PairScorer:
 
         doc = {"params": {k: getattr(self, k) for k in _PARAMS}, "linear": self.linear_,
                "feature_names": self.feature_names, "encoder": self.encoder, "encoder_spec": self.encoder_spec,
-               "summary": self.summary, "prior": self.prior_,
+               "summary": self.summary, "prior": self.prior_, "prior_replaced": self.prior_replaced_,
                "boosters": {d: b.model_to_string() for d, b in self.boosters_.items()},
                "compiled": {d: compile_booster(b) for d, b in self.boosters_.items()}}
         save_artifact(path, "scorer", doc, FORMAT_VERSION)
@@ -178,6 +188,7 @@ class PairScorer:
                      encoder_spec=doc.get("encoder_spec", LEGACY_ENCODER_SPEC), summary=doc.get("summary", {}))
         if "prior" in doc:
             scorer.prior_ = doc["prior"]
+        scorer.prior_replaced_ = doc.get("prior_replaced", scorer.prior_)   # files before it: one prior
         if "compiled" in doc:
             from samestory.trees import CompiledTrees
 

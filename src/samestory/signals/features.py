@@ -139,11 +139,24 @@ def _names() -> tuple[str, ...]:
 _NAMES = _names()
 
 
+#: Not-article reasons for an article's own page whose text the scraper missed; every other
+#: reason is a page served in its place (a bot check, a consent wall, a notice, a front page).
+MISSED_TEXT = frozenset({"site masthead"})
+
+
 def judgeable(pairs: Sequence[tuple[ArticleSignals, ArticleSignals]]) -> np.ndarray:
     """False for pairs with a side that cleaning found is not an article (a bot
     check, an error page): the scorer answers those with its prior."""
     return np.array([not (a.article.cleaning.not_article or b.article.cleaning.not_article)
                      for a, b in pairs], dtype=bool)
+
+
+def replaced(pairs: Sequence[tuple[ArticleSignals, ArticleSignals]]) -> np.ndarray:
+    """True for pairs with a side that is a page served in place of the article (see
+    ``MISSED_TEXT``): the scorer answers those with the prior of such pairs, which
+    annotators, who saw the real pages, rated further apart than pairs at large."""
+    return np.array([any(s.article.cleaning.not_article and s.article.cleaning.not_article not in MISSED_TEXT
+                         for s in pair) for pair in pairs], dtype=bool)
 
 
 def feature_matrix(pairs: Sequence[tuple[ArticleSignals, ArticleSignals]]) -> np.ndarray:

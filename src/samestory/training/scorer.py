@@ -23,7 +23,7 @@ import numpy as np
 from samestory.embed import DEFAULT_SPEC, CachedEncoder, Encoder, EncoderSpec, load_encoder
 from samestory.evaluate.semeval import analyse_pairs, article_groups, load_pairs, report
 from samestory.scoring import PairScorer
-from samestory.signals import feature_matrix, feature_names, judgeable
+from samestory.signals import feature_matrix, feature_names, judgeable, replaced
 from samestory.types import CSV_COLUMNS, DIMENSIONS, InputError
 
 if TYPE_CHECKING:
@@ -37,9 +37,11 @@ TRAIN_SPEC = DEFAULT_SPEC.untuned()
 
 def training_data(csv_path: str | Path | Sequence[str | Path], encoder_spec: str | EncoderSpec = TRAIN_SPEC, progress: bool = True,
                   encoder: Encoder | None = None,
-                  ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[int, str], str]:
+                  ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                             dict[int, str], str]:
     """Pair features and gold scores; ``encoder`` overrides ``encoder_spec`` (for
-    example out-of-fold vectors from a fine-tuned encoder's cross-validation)."""
+    example out-of-fold vectors from a fine-tuned encoder's cross-validation). Returns
+    (pairs, ok, X, judgeable, replaced, Y, groups, errors, encoder name)."""
     df = load_pairs(csv_path)
     missing = [CSV_COLUMNS[d] for d in DIMENSIONS if CSV_COLUMNS[d] not in df.columns]
     if missing:
@@ -50,9 +52,10 @@ def training_data(csv_path: str | Path | Sequence[str | Path], encoder_spec: str
     ok = np.array([p is not None for p in pairs])
     X = feature_matrix([p for p in pairs if p is not None])
     judge = judgeable([p for p in pairs if p is not None])
+    swapped = replaced([p for p in pairs if p is not None])
     Y = df.loc[ok, [CSV_COLUMNS[d] for d in DIMENSIONS]].to_numpy(np.float32)
     groups = article_groups(df["pair_id"])[ok]
-    return df, ok, X, judge, Y, groups, errors, encoder.name
+    return df, ok, X, judge, swapped, Y, groups, errors, encoder.name
 
 
 def _paths(csv_path: str | Path | Sequence[str | Path]) -> list[str | Path]:
@@ -61,17 +64,18 @@ def _paths(csv_path: str | Path | Sequence[str | Path]) -> list[str | Path]:
 
 def cross_validate(X: np.ndarray, Y: np.ndarray, groups: np.ndarray, folds: int = 5,
                    params: dict[str, Any] | None = None, judge: np.ndarray | None = None,
-                   fit_mask: np.ndarray | None = None) -> np.ndarray:
-    """Out-of-fold predictions with GroupKFold (``judge``: see ``PairScorer.fit`` and
-    ``PairScorer.predict``); with ``fit_mask``, only those rows of a fold's training part are
+                   fit_mask: np.ndarray | None = None, replaced: np.ndarray | None = None) -> np.ndarray:
+    """Out-of-fold predictions with GroupKFold (``judge``, ``replaced``: see ``PairScorer.fit``
+    and ``PairScorer.predict``); with ``fit_mask``, only those rows of a fold's training part are
     fitted on (the folds stay the same)."""
     from sklearn.model_selection import GroupKFold
 
     oof = np.zeros_like(Y)
     for tr, te in GroupKFold(folds).split(X, groups=groups):
         tr = tr if fit_mask is None else tr[fit_mask[tr]]
-        model = PairScorer(**(params or {})).fit(X[tr], Y[tr], groups[tr], None if judge is None else judge[tr])
-        oof[te] = model.predict(X[te], None if judge is None else judge[te])
+        model = PairScorer(**(params or {})).fit(X[tr], Y[tr], groups[tr], None if judge is None else judge[tr],
+                                                 None if replaced is None else replaced[tr])
+        oof[te] = model.predict(X[te], None if judge is None else judge[te], None if replaced is None else replaced[te])
     return oof
 
 
@@ -86,12 +90,13 @@ def train(csv_path: str | Path | Sequence[str | Path], out: str | Path | None,
     saves nothing either. ``adapters_fitted_on`` (file names) is recorded in the summary:
     the files whose pairs the encoder's adapters learned from."""
     start = time.perf_counter()
-    df, ok, X, judge, Y, groups, errors, encoder_name_ = training_data(csv_path, encoder_spec, progress, encoder)
+    df, ok, X, judge, swapped, Y, groups, errors, encoder_name_ = training_data(csv_path, encoder_spec, progress,
+                                                                                encoder)
     encoder_name = encoder_name or encoder_name_
     if progress:
         log.info("cross-validating on %d pairs, %d article groups", len(X), len(set(groups)))
     fit_mask = None if fit_on is None else df.loc[ok, "source"].isin(list(fit_on)).to_numpy()
-    oof = cross_validate(X, Y, groups, folds, judge=judge, fit_mask=fit_mask)
+    oof = cross_validate(X, Y, groups, folds, judge=judge, fit_mask=fit_mask, replaced=swapped)
     predictions = np.full((len(df), len(DIMENSIONS)), np.nan)
     predictions[ok] = oof
     cv = report(df, predictions, time.perf_counter() - start, errors, articles=0)
@@ -106,7 +111,7 @@ def train(csv_path: str | Path | Sequence[str | Path], out: str | Path | None,
     save = out is not None and fit_on is None      # an ablation fits nothing beyond its folds
     if save:
         model = PairScorer(feature_names=feature_names(), encoder=encoder_name,
-                           encoder_spec=str(EncoderSpec.of(encoder_spec))).fit(X, Y, groups, judge)
+                           encoder_spec=str(EncoderSpec.of(encoder_spec))).fit(X, Y, groups, judge, swapped)
         model.summary = summary
         model.save(cast(str | Path, out))
     return {**summary, "out": str(out) if save else None, "seconds": round(time.perf_counter() - start, 1)}
