@@ -52,6 +52,11 @@ class IndexMismatch(RuntimeError):
     but vectors from two models must never be compared."""
 
 
+#: ``CleaningReport.not_article`` reasons for an article's own page whose text the scraper missed
+#: (the site's header kept instead); every other reason is a page served in place of the article.
+MISSED_TEXT_REASONS = frozenset({"site masthead"})
+
+
 @dataclass(frozen=True)
 class CleaningReport:
     """What cleaning did, so a user can see that junk did not count as content."""

@@ -18,7 +18,7 @@ from samestory.signals.entities import KINDS, countries, extract_mentions, match
 from samestory.signals.quantities import extract_dates, extract_numbers
 from samestory.signals.vectors import ArticleVectors, embed_units
 from samestory.text import CORE_LANGUAGES, TextUnits, text_units
-from samestory.types import Article, Mention
+from samestory.types import MISSED_TEXT_REASONS, Article, Mention
 
 _LANG_CODE = {lang: i for i, lang in enumerate(sorted(CORE_LANGUAGES))}
 
@@ -139,11 +139,6 @@ def _names() -> tuple[str, ...]:
 _NAMES = _names()
 
 
-#: Not-article reasons for an article's own page whose text the scraper missed; every other
-#: reason is a page served in its place (a bot check, a consent wall, a notice, a front page).
-MISSED_TEXT = frozenset({"site masthead"})
-
-
 def judgeable(pairs: Sequence[tuple[ArticleSignals, ArticleSignals]]) -> np.ndarray:
     """False for pairs with a side that cleaning found is not an article (a bot
     check, an error page): the scorer answers those with its prior."""
@@ -153,9 +148,9 @@ def judgeable(pairs: Sequence[tuple[ArticleSignals, ArticleSignals]]) -> np.ndar
 
 def replaced(pairs: Sequence[tuple[ArticleSignals, ArticleSignals]]) -> np.ndarray:
     """True for pairs with a side that is a page served in place of the article (see
-    ``MISSED_TEXT``): the scorer answers those with the prior of such pairs, which
+    ``types.MISSED_TEXT_REASONS``): the scorer answers those with the prior of such pairs, which
     annotators, who saw the real pages, rated further apart than pairs at large."""
-    return np.array([any(s.article.cleaning.not_article and s.article.cleaning.not_article not in MISSED_TEXT
+    return np.array([any(s.article.cleaning.not_article and s.article.cleaning.not_article not in MISSED_TEXT_REASONS
                          for s in pair) for pair in pairs], dtype=bool)
 
 
