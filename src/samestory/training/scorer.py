@@ -41,7 +41,7 @@ def training_data(csv_path: str | Path | Sequence[str | Path], encoder_spec: str
                              dict[int, str], str]:
     """Pair features and gold scores; ``encoder`` overrides ``encoder_spec`` (for
     example out-of-fold vectors from a fine-tuned encoder's cross-validation). Returns
-    (pairs, ok, X, judgeable, replaced, Y, groups, errors, encoder name)."""
+    (df, ok, X, judgeable, replaced, Y, groups, errors, encoder name)."""
     df = load_pairs(csv_path)
     missing = [CSV_COLUMNS[d] for d in DIMENSIONS if CSV_COLUMNS[d] not in df.columns]
     if missing:
