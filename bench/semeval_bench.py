@@ -88,10 +88,10 @@ def core_release_reading(signals, encoder, settings: UnitSettings = UnitSettings
 def lang_pair_means(Y: np.ndarray, lang_pair: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """The floor every dimension must clear: each language pair's mean gold score,
     out of fold (the training folds' mean for each held-out pair)."""
-    from sklearn.model_selection import GroupKFold
+    from samestory.training.scorer import folds_of
 
     out = np.zeros_like(Y)
-    for tr, te in GroupKFold(5).split(Y, groups=groups):
+    for tr, te in folds_of(groups):
         overall = Y[tr].mean(0)
         for i in te:
             same = tr[lang_pair[tr] == lang_pair[i]]
@@ -102,16 +102,15 @@ def lang_pair_means(Y: np.ndarray, lang_pair: np.ndarray, groups: np.ndarray) ->
 def fold_scaled(pairs, groups: np.ndarray) -> np.ndarray:
     """The pair features with each fold's cosines standardised by the cosine mean and sd of random
     pairs of that fold's articles (``training.scale``): the same scale whichever fold's adapters
-    encoded them. The folds are ``cross_validate``'s, which are ``training/finetune.py``'s."""
-    from sklearn.model_selection import GroupKFold
-
+    encoded them. The folds are ``folds_of``'s, as in ``cross_validate`` and ``training/finetune.py``."""
     from samestory.signals import feature_names
     from samestory.training.scale import random_pair_cosine
+    from samestory.training.scorer import folds_of
 
     X = feature_matrix(pairs)
     names = feature_names()
     cols = [names.index(n) for n in COSINES]
-    for _, te in GroupKFold(5).split(X, groups=groups):
+    for _, te in folds_of(groups):
         heads = {id(s): s.vectors.head for i in te for s in pairs[i]}
         mean, sd = random_pair_cosine(np.stack(list(heads.values())))
         X[np.ix_(te, cols)] = (X[np.ix_(te, cols)] - mean) / sd

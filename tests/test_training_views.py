@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from samestory.evaluate.semeval import load_pairs, report
-from samestory.training.scorer import cross_validate
+from samestory.training.scorer import cross_validate, folds_of
 from samestory.types import DIMENSIONS, InputError
 
 
@@ -54,6 +54,19 @@ def test_an_ablation_never_fits_on_the_rows_it_leaves_out():
     assert np.allclose(a, b)                                  # they never reached a fit
     assert not np.allclose(cross_validate(X, Y, groups, folds=3, params=small),
                            cross_validate(X, wild, groups, folds=3, params=small))
+
+
+def test_every_pair_is_held_out_once_and_no_article_group_is_split():
+    """The adapters' out-of-fold vectors and the scorer's folds come from ``folds_of``: a group
+    split across folds would let an encoder see a held-out article."""
+    groups = np.repeat(np.arange(40), np.arange(40) % 4 + 1)         # groups of 1 to 4 pairs
+    folds = folds_of(groups, 5)
+    held = np.concatenate([te for _, te in folds])
+    assert len(folds) == 5 and sorted(held) == list(range(len(groups)))
+    for tr, te in folds:
+        assert not set(groups[tr]) & set(groups[te])
+        assert len(tr) + len(te) == len(groups)
+    assert [te.tolist() for _, te in folds_of(groups, 5)] == [te.tolist() for _, te in folds]
 
 
 def test_the_random_pair_cosine_sees_a_space_move_and_never_pairs_a_row_with_itself():

@@ -6,6 +6,9 @@ float e5, trained on SemEval pairs, on CPU.
     python training/finetune.py dev.csv --folds 0             # adapters only
     python training/finetune.py dev.csv train_extra.csv --adapters-fit-on dev.csv --scorer-only
                                                               # the scorer, from the cached out-of-fold vectors
+    python training/finetune.py dev.csv train_extra.csv --fit-on dev.csv train_extra.csv --frozen 9 [--balanced]
+                                                              # an ablation (three tuned layers, language-balanced
+                                                              # draws): its own out-of-fold vectors, ships nothing
 (the CSV files are in ../shared/data/semeval22/)
 
 How: the bottom ``--frozen`` layers stay as they are, so their output for every
@@ -15,8 +18,8 @@ article's vector is pooled from its head passages exactly as the pipeline pools
 it (``signals.vectors.pool``); the loss is CoSENT (Su, 2022): every pair of
 pairs whose gold Overall differ should be ordered the same way by cosine.
 
-Cross-validation uses the scorer's folds (GroupKFold over article-graph
-components): for each fold the adapters are trained on the other folds and the
+Cross-validation uses the scorer's folds (``training.scorer.folds_of``: GroupKFold
+over article-graph components): for each fold the adapters are trained on the other folds and the
 held-out articles' passages are encoded, so every pair's features come from an
 encoder that never saw it. The scorer is then cross-validated and fitted on those
 out-of-fold features, which is the distribution it meets on new articles. Last,
@@ -55,6 +58,7 @@ from samestory.training.torch_e5 import TorchE5Encoder
 from samestory.training.torch_nn import mean_pool, pad_batch
 
 MODELS = Path(__file__).resolve().parents[1] / "src/samestory/models"
+FROZEN = 10             # the shipped adapters tune the top 2 of 12 layers
 SCALE_SPREAD = 0.015    # warn when the folds' random-pair cosine means differ by more (shipped recipe: 0.010)
 
 
@@ -69,6 +73,7 @@ class Data:
         self.gold = self.df.loc[self.ok, "Overall"].to_numpy(np.float32)
         self.groups = article_groups(self.df["pair_id"])[self.ok]
         self.source = self.df.loc[self.ok, "source"].to_numpy()
+        self.lang_pair = (self.df["lang1"] + "-" + self.df["lang2"]).to_numpy()[self.ok]
         units = [text_units(a) for a in articles]
         self.all_passages = [u.passages for u in units]   # all are encoded for the out-of-fold vectors
         index = {p: i for i, p in enumerate(dict.fromkeys(p for ps in self.all_passages for p in ps))}
@@ -165,11 +170,12 @@ def fit_adapters(base, data: Data, rows: np.ndarray, args, desc: str):
     params = add_lora(top, range(args.frozen, len(top.layers)), rank=args.rank, alpha=2.0 * args.rank)
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
     rng = np.random.default_rng(0)
+    draw = balanced_draw(data.lang_pair[rows]) if args.balanced else None
     steps = args.epochs * int(np.ceil(len(rows) / args.batch))
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps, pct_start=0.1)
     bar = tqdm(total=steps, desc=desc, file=sys.stderr)
     for _ in range(args.epochs):
-        order = rng.permutation(rows)
+        order = rng.permutation(rows) if draw is None else rng.choice(rows, len(rows), p=draw)
         for start in range(0, len(order), args.batch):
             batch = order[start:start + args.batch]
             pairs = data.pairs[batch]
@@ -184,6 +190,14 @@ def fit_adapters(base, data: Data, rows: np.ndarray, args, desc: str):
             bar.set_postfix(loss=f"{loss.item():.3f}")
     bar.close()
     return top
+
+
+def balanced_draw(lang_pair: np.ndarray, power: float = -0.5) -> np.ndarray:
+    """Each pair's chance to be drawn, proportional to its language pair's count ** ``power``
+    (-0.5: a language pair with four times the pairs is drawn twice as often, not four times)."""
+    _, inverse, counts = np.unique(lang_pair, return_inverse=True, return_counts=True)
+    weights = counts[inverse].astype(np.float64) ** power
+    return weights / weights.sum()
 
 
 def encode_passages(top, frozen: int, data: Data, texts: list[str]) -> dict[str, np.ndarray]:
@@ -207,7 +221,13 @@ def oof_path(args) -> Path:
     (``--fit-on``, ``--adapters-fit-on``: the same vectors) beside them."""
     path = oof_vectors_path()
     files = adapter_files(args)
-    return path if not files else path.with_name(f"{path.stem}-fit-on-{'+'.join(files)}.npz")
+    tag = (f"-fit-on-{'+'.join(files)}" if files else "") + variant(args)
+    return path.with_name(f"{path.stem}{tag}.npz") if tag else path
+
+
+def variant(args) -> str:
+    """What sets an ablation's adapters apart from the shipped recipe's, for its file names."""
+    return (f"-frozen{args.frozen}" if args.frozen != FROZEN else "") + ("-balanced" if args.balanced else "")
 
 
 def fit_scorer(args) -> None:
@@ -230,11 +250,13 @@ def main() -> None:
                     "on all, on each file's pairs and on each language pair")
     ap.add_argument("--folds", type=int, default=5,
                     help="0: only the adapters (the scorer needs the out-of-fold vectors)")
-    ap.add_argument("--frozen", type=int, default=10, help="bottom layers left as they are")
+    ap.add_argument("--frozen", type=int, default=FROZEN, help="bottom layers left as they are")
     ap.add_argument("--rank", type=int, default=16)
     ap.add_argument("--lr", type=float, default=3e-4)
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--batch", type=int, default=32, help="pairs per step")
+    ap.add_argument("--balanced", action="store_true",
+                    help="draw training pairs with probability ~ their language pair's count ** -0.5")
     ap.add_argument("--scorer-out", default=str(MODELS / "scorer-v4.json.gz"))
     ap.add_argument("--scorer-only", action="store_true",
                     help="refit only the scorer, on the out-of-fold vectors a full run left in the cache")
@@ -262,11 +284,11 @@ def main() -> None:
           f"{'bfloat16' if BFLOAT16 else 'float32'}", file=sys.stderr)
 
     if args.folds:
-        from sklearn.model_selection import GroupKFold
+        from samestory.training.scorer import folds_of
 
         oof: dict[str, np.ndarray] = {}
         scales: list[float] = []
-        for k, (tr, te) in enumerate(GroupKFold(args.folds).split(data.pairs, groups=data.groups)):
+        for k, (tr, te) in enumerate(folds_of(data.groups, args.folds)):
             tr = tr if not adapter_files(args) else tr[np.isin(data.source[tr], adapter_files(args))]
             top = fit_adapters(base, data, tr, args, f"fold {k + 1}/{args.folds}")
             held = sorted({a for a in data.pairs[te].ravel()})

@@ -62,16 +62,32 @@ def _paths(csv_path: str | Path | Sequence[str | Path]) -> list[str | Path]:
     return [csv_path] if isinstance(csv_path, str | Path) else list(csv_path)
 
 
+def folds_of(groups: np.ndarray, folds: int = 5) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The cross-validation's folds: (training rows, held-out rows) of ``GroupKFold`` over the
+    pairs' article groups. The adapters' out-of-fold vectors (``training/finetune.py``), the
+    scorer's cross-validation and the bench's per-fold views all split with it, so a pair is
+    held out by the same fold everywhere.
+
+    Args:
+        groups: one article-graph component id per pair (``evaluate.semeval.article_groups``).
+        folds: how many folds; at most the number of distinct groups.
+
+    Returns:
+        ``folds`` (train, test) index arrays; each pair is in exactly one test array.
+    """
+    from sklearn.model_selection import GroupKFold
+
+    return list(GroupKFold(folds).split(np.zeros(len(groups)), groups=groups))
+
+
 def cross_validate(X: np.ndarray, Y: np.ndarray, groups: np.ndarray, folds: int = 5,
                    params: dict[str, Any] | None = None, judge: np.ndarray | None = None,
                    fit_mask: np.ndarray | None = None, replaced: np.ndarray | None = None) -> np.ndarray:
-    """Out-of-fold predictions with GroupKFold (``judge``, ``replaced``: see ``PairScorer.fit``
+    """Out-of-fold predictions on ``folds_of(groups, folds)`` (``judge``, ``replaced``: see ``PairScorer.fit``
     and ``PairScorer.predict``); with ``fit_mask``, only those rows of a fold's training part are
     fitted on (the folds stay the same)."""
-    from sklearn.model_selection import GroupKFold
-
     oof = np.zeros_like(Y)
-    for tr, te in GroupKFold(folds).split(X, groups=groups):
+    for tr, te in folds_of(groups, folds):
         tr = tr if fit_mask is None else tr[fit_mask[tr]]
         model = PairScorer(**(params or {})).fit(X[tr], Y[tr], groups[tr], None if judge is None else judge[tr],
                                                  None if replaced is None else replaced[tr])
