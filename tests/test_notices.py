@@ -58,3 +58,52 @@ def test_notification_widgets_and_unrendered_templates_go_line_by_line():
     # a short news line about subscriptions, with no notice beside it, stays
     news = "The newspaper lost 12,000 subscribers last year. Its owner blamed the paywall."
     assert strip_notices(news) == (news, [])
+
+
+# A consent banner served in place of the article, as scrapers keep it: the headline, the banner, a
+# scrap of it that no notice rule names (written for these tests, in the manner of the Polish and
+# German pages of the SemEval data).
+_POLISH_BANNER = (
+    "Aby ulepszać naszą witrynę i wyświetlać dopasowane reklamy, zbieramy anonimowe dane techniczne, także przez "
+    "narzędzia naszych partnerów. Opis przetwarzania danych można znaleźć w polityce prywatności. Technologie, "
+    "których używamy, opisano w informacji o plikach cookie. Klikając „Zaakceptuj i zamknij”, wyrażasz zgodę "
+    "na przetwarzanie danych. Zgodę można w każdej chwili wycofać, zmieniając ustawienia przeglądarki.")
+_GERMAN_BANNER = (
+    "Cookie-Informationen: Diese Seite verwendet Cookies. Für eine vollständige Nutzung der Webseite werden "
+    "Cookies benötigt. Sie stimmen der Verwendung von Cookies durch Anklicken von „OK“ zu. Nähere Informationen "
+    "finden Sie in unseren Datenschutzbestimmungen.")
+
+
+@pytest.mark.parametrize("page", [
+    f"Rząd przełożył rozmowy handlowe z Wielką Brytanią {_POLISH_BANNER} Państwo decydują o zakresie zgody.",
+    f"Sportminister mahnt Freizeitsportler zur Vorsicht - News {_GERMAN_BANNER} Sie können auch zu Analysezwecken "
+    "gesetzt werden.",
+])
+def test_a_banner_that_took_the_headline_with_it_and_left_a_scrap_is_flagged(page):
+    """What the notices leave of such a page (the banner's last half-sentence) is not the
+    article: the page is kept as it is and flagged, and its pairs get the prior (issue 32)."""
+    art = clean_record({"text": page})
+    assert art.cleaning.not_article == "cookie or consent banner"
+    assert "Zaakceptuj" in art.full_text or "Datenschutzbestimmungen" in art.full_text     # kept as it is
+
+
+def test_a_banner_below_its_headline_leaves_a_headline_only_article():
+    """Where the page's headline survives the banner, the page is judged by it, as a headline-only
+    record is: its headline tells more of the article than a prior (training/LOG.md, seventeenth session)."""
+    art = clean_record({"text": f"Sportminister mahnt Freizeitsportler zur Vorsicht\n\nOK\n\n{_GERMAN_BANNER}"})
+    assert art.cleaning.not_article is None
+    assert art.title == "Sportminister mahnt Freizeitsportler zur Vorsicht" and "Cookies" not in art.full_text
+
+
+def test_an_article_beside_a_banner_stays_an_article():
+    lead = ("Der Sportminister hat Freizeitsportler am Sonntag zur Vorsicht gemahnt. In den Bergen seien am "
+            "Wochenende vier Wanderer verunglückt, zwei von ihnen schwer, sagte er in Wien.")
+    art = clean_record({"text": f"Sportminister mahnt Freizeitsportler zur Vorsicht\n\n{_GERMAN_BANNER}\n\n{lead}"})
+    assert art.cleaning.not_article is None
+    assert art.text == lead and art.title == "Sportminister mahnt Freizeitsportler zur Vorsicht"
+    short = "Vier Wanderer verunglückten am Wochenende in den Bergen, sagte der Minister."
+    small_banner = "Diese Seite verwendet Cookies, wir bitten um Ihre Zustimmung."
+    art = clean_record({"text": f"Sportminister mahnt zur Vorsicht\n\n{short} {small_banner}"})
+    assert art.cleaning.not_article is None and art.text == short      # the notice does not outweigh it
+    headline_only = clean_record({"text": "Sportminister mahnt Freizeitsportler zur Vorsicht"})
+    assert headline_only.cleaning.not_article is None

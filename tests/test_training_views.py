@@ -98,3 +98,17 @@ def test_the_shipped_scorer_learned_from_both_files_on_adapters_of_dev_pairs():
     assert summary["trained_on"] == "dev.csv + train_extra.csv"
     assert summary["adapters_fitted_on"] == ["dev.csv"]
     assert set(summary["cv_by_source"]) == {"dev.csv", "train_extra.csv"}
+
+
+def test_precomputed_vectors_answer_known_texts_and_name_a_stale_table(tmp_path):
+    """Out-of-fold vectors are keyed by passage text: a text that cleaning has since changed has
+    none, and the error says so rather than a bare KeyError (never a guessed vector)."""
+    from samestory.embed.backends import PrecomputedEncoder
+
+    path = tmp_path / "oof.npz"
+    np.savez(path, texts=np.array(["a passage", "another passage"]),
+             vectors=np.array([[1, 0], [0, 1]], np.float16))
+    enc = PrecomputedEncoder(path)
+    assert enc.encode(["another passage", "a passage"]).tolist() == [[0.0, 1.0], [1.0, 0.0]]
+    with pytest.raises(KeyError, match="made before this text.*rebuild"):
+        enc.encode(["a passage", "a passage cleaned anew"])

@@ -76,6 +76,10 @@ class PrecomputedEncoder:
         self.name = f"precomputed:{path}"
 
     def encode(self, texts: list[str]) -> np.ndarray:
+        missing = next((t for t in texts if t not in self._vectors), None)
+        if missing is not None:
+            raise KeyError(f"{self.name}: no vector for the text {missing[:60]!r}... ({len(missing)} characters): the "
+                           "vectors were made before this text was (has cleaning changed since? rebuild them)")
         return np.array([self._vectors[t] for t in texts], np.float32).reshape(len(texts), self.dim)
 
 

@@ -29,6 +29,10 @@ class CleanSettings:
     # A page this short that carries a non-article signature *is* that page; a longer
     # article that mentions a captcha in passing stays an article.
     not_article_max_chars: int = 600
+    # A page whose notices (cookie and consent banners, privacy prompts) took its headline and
+    # left a scrap under this many characters, half their size or less, is the banner served
+    # in place of the article (see ``_is_consent_page``).
+    consent_leftover_chars: int = 200
     # What an unreadable or out-of-range date does: "error" (the record is not indexed) or
     # "ignore" (the record is kept undated, and its notes say so).
     bad_dates: str = "error"
@@ -174,6 +178,21 @@ def not_article_reason(title: str, body: str, settings: CleanSettings = CleanSet
         if reason:
             return reason
     return page_reason(title, body if scraped is None else scraped)
+
+
+def _is_consent_page(text: str, without_notices: str, notices: list[str], settings: CleanSettings) -> bool:
+    """The page is a banner: nothing is left beside its notices, or only a scrap of it (under
+    ``consent_leftover_chars``, the notices twice its size or more: the banner's last
+    half-sentence) with the page's headline gone too. Where the headline (the page's first line)
+    survives, the page is judged by it, as a headline-only record is: annotators rated such
+    pages by their article, and its headline tells more of it than any prior (training/LOG.md,
+    seventeenth session)."""
+    left = _INVISIBLE.sub("", without_notices).strip()
+    if len(left) < settings.min_chars:
+        return True
+    headline = text.split("\n", 1)[0].strip()
+    return (len(left) < settings.consent_leftover_chars and left.split("\n", 1)[0].strip() != headline
+            and sum(len(n) for n in notices) >= 2 * len(left))
 
 
 def _split_title(text: str) -> tuple[str, str]:
@@ -332,7 +351,7 @@ def clean_record(record: Mapping[str, Any], settings: CleanSettings = CleanSetti
         title = ftfy.fix_text(title)
     cleaned, removed = strip_debris(fixed)
     without_notices, notices = strip_notices(cleaned)
-    consent_page = bool(notices) and len(_INVISIBLE.sub("", without_notices).strip()) < settings.min_chars
+    consent_page = bool(notices) and _is_consent_page(cleaned, without_notices, notices, settings)
     if not consent_page:       # a page that is nothing but a banner stays as it is, flagged below
         cleaned = without_notices
     removed = html_dropped + removed + notices
@@ -361,8 +380,8 @@ def clean_record(record: Mapping[str, Any], settings: CleanSettings = CleanSetti
             encoding_fixed=encoding_fixed,
             truncated_bytes=truncated,
             source_format=source_format,
-            not_article="cookie or consent banner" if consent_page else not_article_reason(
-                title, cleaned, settings, scraped=fixed),
+            not_article=not_article_reason(title, cleaned, settings, scraped=fixed)
+            or ("cookie or consent banner" if consent_page else None),
             notes=tuple(notes),
         ),
     )

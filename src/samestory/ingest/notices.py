@@ -21,9 +21,10 @@ from __future__ import annotations
 import re
 
 _SUBJECT = re.compile(
-    r"datenschutz(?:erklärung|hinweis|richtlinie|einstellungen)|privacy\s+(?:policy|settings|notice)|"
+    r"datenschutz(?:erklärung|hinweis\w{0,3}+|richtlinie\w?|einstellungen|bestimmungen|informationen)|"
+    r"privacy\s+(?:policy|settings|notice)|"
     r"politique\s+de\s+confidentialité|política\s+de\s+privacidad|informativa\s+(?:sulla\s+)?privacy|"
-    r"polityk\w{0,8}+\s+prywatności|\brodo\b|gizlilik\s+politika|политик\w{0,8}+\s+конфиденциальности|隐私政策|隐私权|"
+    r"polity[kc]\w{0,8}+\s+prywatności|\brodo\b|gizlilik\s+politika|политик\w{0,8}+\s+конфиденциальности|隐私政策|隐私权|"
     r"سياسة\s+الخصوصية|ملفات\s+تعريف\s+الارتباط|ad\s?-?block|\bublock|werbeblocker|bloqueur\s+de\s+pub|"
     r"bloqueador\s+de\s+anuncios|广告拦截|(?:push|email|e-mail)\s+notifications?|notifications?\s+push|"
     r"benachrichtigungen|recaptcha|netiquette|terms\s+of\s+(?:service|use)|user\s+agreement|nutzungsbedingungen|"
@@ -50,15 +51,15 @@ _COOKIE = re.compile(r"cookie|çerez|ciasteczk", re.IGNORECASE)
 _ADDRESS = re.compile(
     r"(?-i:\b(?:us|Sie|Ihr\w*|Ihnen)\b)"
     r"|\b(?:you|your|we|our|vous|votre|vos|nous|notre|nos|usted|tu|tus|nosotros|nuestr\w*|acept\w*|"
-    r"tuo|tuoi|noi|nostr\w*|accett\w*|acconsent\w*|ty|ci|twoj\w*|twój|nasz\w*|wyrażasz|akceptuj\w*|"
-    r"korzystasz|używasz|wyłącz\w*|вы|ваш\w*|мы|наш\w*|siz\w*|biz\w*|kabul|wir|unser\w*|akzeptier\w*)\b"
+    r"tuo|tuoi|noi|nostr\w*|accett\w*|acconsent\w*|ty|ci|twoj\w*|twój|nasz\w*|wyrażasz|(?:za)?akceptuj\w*|"
+    r"korzystasz|używasz|używamy|stosujemy|zbieramy|przetwarzamy|wykorzystujemy|znajdziesz|możesz|zgadzasz|wyłącz\w*|вы|ваш\w*|мы|наш\w*|siz\w*|biz\w*|kabul|wir|unser\w*|akzeptier\w*)\b"
     r"|您|我们|你|نحن|موقعنا"
     r"|\b\w+(?:[ıiuü]yoruz|[ıiuü]yorsunuz|sınız|siniz|sunuz|sünüz)\b",      # Turkish "we ...", "you ..."
     re.IGNORECASE,
 )
 _SITE = re.compile(
     r"web\s?-?site|webseite|internetauftritt|\bsite\w*|\bsito\b|\bsitio\b|strona|stronie|сайт|网站|موقع|browser|"
-    r"\bpartner|werbung|reklam\w*|\bads?\b|annonces|publicidad|pubblicità|anzeigen|daten\b|\bdata\b|dane\b|"
+    r"\bpartner|werbung|reklam\w*|\bads?\b|annonces|publicidad|pubblicità|anzeigen|daten\b|\bdata\b|dane\b|danych|"
     r"donn[ée]es|datos|dati\b|данн\w*|数据|newsletter|subscri\w*|abonn\w*|treści|contenu|content|inhalte|"
     r"personal\s+information|persönlich\w*|osobow\w*|personnelles|personales|personali",
     re.IGNORECASE,
