@@ -52,7 +52,8 @@ _ADDRESS = re.compile(
     r"(?-i:\b(?:us|Sie|Ihr\w*|Ihnen)\b)"
     r"|\b(?:you|your|we|our|vous|votre|vos|nous|notre|nos|usted|tu|tus|nosotros|nuestr\w*|acept\w*|"
     r"tuo|tuoi|noi|nostr\w*|accett\w*|acconsent\w*|ty|ci|twoj\w*|twój|nasz\w*|wyrażasz|(?:za)?akceptuj\w*|"
-    r"korzystasz|używasz|używamy|stosujemy|zbieramy|przetwarzamy|wykorzystujemy|znajdziesz|możesz|zgadzasz|wyłącz\w*|вы|ваш\w*|мы|наш\w*|siz\w*|biz\w*|kabul|wir|unser\w*|akzeptier\w*)\b"
+    r"korzystasz|używasz|używamy|stosujemy|zbieramy|przetwarzamy|wykorzystujemy|znajdziesz|możesz|zgadzasz|"
+    r"wyłącz\w*|вы|ваш\w*|мы|наш\w*|siz\w*|biz\w*|kabul|wir|unser\w*|akzeptier\w*)\b"
     r"|您|我们|你|نحن|موقعنا"
     r"|\b\w+(?:[ıiuü]yoruz|[ıiuü]yorsunuz|sınız|siniz|sunuz|sünüz)\b",      # Turkish "we ...", "you ..."
     re.IGNORECASE,
