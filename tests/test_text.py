@@ -51,3 +51,14 @@ def test_long_article_is_read_to_its_end():
 def test_passages_respect_budget():
     text = " ".join(["A sentence of moderate length that repeats itself."] * 40)
     assert all(len(p) <= 400 for p in passages(text))
+
+
+def test_headline_is_the_title_or_else_the_first_sentence():
+    titled = Article(title="Harbour strike ends", text="Dock workers returned on Monday. Talks had lasted a week.")
+    assert text_units(titled).headline == "Harbour strike ends"
+    # a plain text whose headline runs into its lead: the first sentence stands for both
+    plain = Article(text="Harbour strike ends after a week of talks. Dock workers returned on Monday.")
+    assert text_units(plain).headline == "Harbour strike ends after a week of talks."
+    # a scrape that lost its full stops is cut, so the headline's vector stays the headline's
+    run_on = Article(text=" ".join(["word"] * 400))
+    assert 0 < len(text_units(run_on).headline) <= 200

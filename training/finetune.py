@@ -75,7 +75,8 @@ class Data:
         self.source = self.df.loc[self.ok, "source"].to_numpy()
         self.lang_pair = (self.df["lang1"] + "-" + self.df["lang2"]).to_numpy()[self.ok]
         units = [text_units(a) for a in articles]
-        self.all_passages = [u.passages for u in units]   # all are encoded for the out-of-fold vectors
+        # all are encoded for the out-of-fold vectors, with each article's headline (its own vector)
+        self.all_passages = [u.passages + ((u.headline,) if u.headline else ()) for u in units]
         index = {p: i for i, p in enumerate(dict.fromkeys(p for ps in self.all_passages for p in ps))}
         self.articles = []                                # (passage ids, weights) of each article's head
         for u in units:

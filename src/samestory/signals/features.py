@@ -17,7 +17,7 @@ from samestory.signals import alignment, lexical
 from samestory.signals.entities import KINDS, countries, extract_mentions, match
 from samestory.signals.quantities import extract_dates, extract_numbers
 from samestory.signals.vectors import ArticleVectors, embed_units
-from samestory.text import CORE_LANGUAGES, TextUnits, text_units
+from samestory.text import CORE_LANGUAGES, TextUnits, UnitSettings, text_units
 from samestory.types import MISSED_TEXT_REASONS, Article, Mention
 
 _LANG_CODE = {lang: i for i, lang in enumerate(sorted(CORE_LANGUAGES))}
@@ -36,8 +36,9 @@ class ArticleSignals:
     char_profile: Any            # sparse character n-gram profile row (lexical.char_profiles)
 
 
-def analyse(articles: Sequence[Article], encoder: Encoder) -> list[ArticleSignals]:
-    units = [text_units(a) for a in articles]
+def analyse(articles: Sequence[Article], encoder: Encoder,
+            settings: UnitSettings | None = None) -> list[ArticleSignals]:
+    units = [text_units(a, settings or UnitSettings()) for a in articles]
     vectors = embed_units(units, encoder)
     profiles = lexical.char_profiles([a.full_text for a in articles]) if articles else []
     out = []
@@ -85,6 +86,12 @@ def pair_features(a: ArticleSignals, b: ArticleSignals, sim: np.ndarray | None =
         "cos_head_tail": max(_cos(va.head, vb.tail), _cos(va.tail, vb.head)),
         "cos_centroid": _cos(_unit(va.passages.mean(0)), _unit(vb.passages.mean(0))),
     }
+    # The headlines alone: what a reader compares first, and all there is to compare when a
+    # side's body is not its article (a widget, a banner's leftovers) but its headline survived.
+    ha = va.head if va.headline is None else va.headline
+    hb = vb.head if vb.headline is None else vb.headline
+    f["cos_headline"] = _cos(ha, hb)
+    f["headline_fit_min"] = min(_cos(ha, va.head), _cos(hb, vb.head))
     f.update(alignment.alignment_features(sim))
     ab, ba = f.pop("align_ab"), f.pop("align_ba")
     f["align_mean_max_dir"] = max(ab, ba)

@@ -6,7 +6,9 @@ them for ordinary articles; for long ones the opening, the closing passages and
 an even sample of the middle, so the end of a long story is read too. The
 article's *head* (title plus opening, about 400 tokens) and *tail* (the last
 ~200 tokens, only for articles longer than the head) are runs of those passages,
-so their vectors are pooled from the passages' and cost no second encoding.
+so their vectors are pooled from the passages' and cost no second encoding. The
+*headline* (``headline``: the title, or else the first sentence) is the one text encoded
+again, on its own: a short window.
 Short windows also keep attention, quadratic in length, cheap.
 A "sentence" longer than a passage (a scrape that lost its full stops) is, with
 ``UnitSettings.split_long_sentences``, split at clause boundaries, or failing those
@@ -51,6 +53,7 @@ class UnitSettings:
     tail_weight: int = 800
     passage_weight: int = 400
     max_passages: int = 24
+    headline_weight: int = 200            # the headline's own vector reads at most this much (0: none)
     split_long_sentences: bool = False    # see the module docstring
 
 
@@ -62,6 +65,7 @@ class TextUnits:
     skipped_passages: int = 0  # passages of the middle of a long article that the sample left out
     skipped_weight: int = 0    # their weight (about characters)
     cut_weight: int = 0        # the weight cut off over-long sentences (not split_long_sentences)
+    headline: str = ""         # the title, else the first sentence (``headline``): encoded on its own
 
     @property
     def not_read(self) -> str | None:
@@ -207,6 +211,17 @@ def opening(article: Article, settings: UnitSettings = UnitSettings()) -> str:
     return cut(article.full_text, settings.head_weight)
 
 
+def headline(article: Article, settings: UnitSettings = UnitSettings()) -> str:
+    """The article's headline: its title, or else its first sentence (a plain text that opens
+    with its headline on a line of its own gets the title from cleaning; one that runs headline
+    and lead together gives both), cut at ``headline_weight``; "" when that is 0 (no headline
+    vector: the headline features fall back to the head's)."""
+    if settings.headline_weight <= 0:
+        return ""
+    first = article.title.strip() or next(iter(sentences(article.full_text)), "")
+    return cut(first, settings.headline_weight)
+
+
 def text_units(article: Article, settings: UnitSettings = UnitSettings()) -> TextUnits:
     found = passages(article.full_text, settings) or [cut(article.full_text, settings.passage_weight)]
     weights = [weight(p) for p in found]
@@ -221,4 +236,4 @@ def text_units(article: Article, settings: UnitSettings = UnitSettings()) -> Tex
         if weight(whole) > settings.passage_weight)
     return TextUnits(passages=tuple(kept), head_passages=n_head, tail_passages=n_tail,
                      skipped_passages=len(found) - len(kept), skipped_weight=sum(weights) - sum(map(weight, kept)),
-                     cut_weight=cut_off)
+                     cut_weight=cut_off, headline=headline(article, settings))
