@@ -21,7 +21,8 @@ pairs whose gold Overall differ should be ordered the same way by cosine.
 Cross-validation uses the scorer's folds (``training.scorer.folds_of``: GroupKFold
 over article-graph components): for each fold the adapters are trained on the other folds and the
 held-out articles' passages are encoded, so every pair's features come from an
-encoder that never saw it. The scorer is then cross-validated and fitted on those
+encoder that never saw it (each article's headline is encoded too, for its own vector:
+``signals.vectors``). The scorer is then cross-validated and fitted on those
 out-of-fold features, which is the distribution it meets on new articles. Last,
 the adapters are trained on all pairs and written to ``src/samestory/models/``.
 
