@@ -218,7 +218,11 @@ def headline(article: Article, settings: UnitSettings = UnitSettings()) -> str:
     vector: the headline features fall back to the head's)."""
     if settings.headline_weight <= 0:
         return ""
-    first = article.title.strip() or next(iter(sentences(article.full_text)), "")
+    if article.title.strip():
+        return cut(article.title.strip(), settings.headline_weight)
+    # the first sentence is in the opening (weight >= characters): no need to split the whole text
+    text = article.full_text
+    first = next(iter(sentences(text[:2 * settings.headline_weight + 2])), "") or next(iter(sentences(text)), "")
     return cut(first, settings.headline_weight)
 
 
