@@ -107,7 +107,7 @@ def test_incremental_adds_keep_story_ids(tmp_path, uci_small):
 
 
 def test_resume_after_kill_minus_nine(tmp_path, shared):
-    df = pd.read_csv(shared / "uci_stories/dev.csv").sort_values("TIMESTAMP").head(700)
+    df = pd.read_csv(shared / "uci_stories/dev.csv").sort_values("TIMESTAMP").head(300)
     path = tmp_path / "feed.csv"
     df.to_csv(path, index=False)
     db = tmp_path / "x.db"
