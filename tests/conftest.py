@@ -38,11 +38,26 @@ def shared() -> Path:
 
 @pytest.fixture(scope="session", autouse=True)
 def private_cache(tmp_path_factory):
-    """A private vector cache (inherited by CLI subprocesses), so tests never
-    depend on what earlier runs cached."""
+    """A private cache (inherited by CLI subprocesses), so tests never depend on what earlier
+    runs cached: no vectors, no gazetteer or word lists. Only the three built encoders (base and
+    tuned int8, base float) are copied in from the user's cache where it holds them, which spares
+    each session about 40 s of building: each file is named by a hash of what it is built from
+    and checked when read, and the tests of building and rebuilding (``test_cache_robust``,
+    ``test_onnx_encoder``) build into folders of their own."""
     import os
+    import shutil
 
-    os.environ["SAMESTORY_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    from samestory.embed import DEFAULT_SPEC
+    from samestory.embed.onnx_e5 import model_path, tokenizer_path
+
+    private = tmp_path_factory.mktemp("cache")
+    for adapter, quantize in ((None, True), (DEFAULT_SPEC.adapter_file, True), (None, False)):
+        model = model_path(adapter, quantize)          # in the user's cache: SAMESTORY_CACHE is not set yet
+        parts = [model, tokenizer_path(model), Path(f"{tokenizer_path(model)}.json")]
+        if all(part.is_file() for part in parts):
+            for part in parts:
+                shutil.copyfile(part, private / part.name)
+    os.environ["SAMESTORY_CACHE"] = str(private)
 
 
 @pytest.fixture(scope="session")
