@@ -41,7 +41,7 @@ def private_cache(tmp_path_factory):
     """A private cache (inherited by CLI subprocesses), so tests never depend on what earlier
     runs cached: no vectors, no gazetteer or word lists. Only the three built encoders (base and
     tuned int8, base float) are copied in from the user's cache where it holds them, which spares
-    each session about 40 s of building: each file is named by a hash of what it is built from
+    each session about 35 s of building: each file is named by a hash of what it is built from
     and checked when read, and the tests of building and rebuilding (``test_cache_robust``,
     ``test_onnx_encoder``) build into folders of their own."""
     import os
